@@ -1,0 +1,34 @@
+//! Termin's use cases: each public function here is one thing a user or operator does.
+//! They combine domain rules, the store, the clock and (later) the outbox. HTTP handlers and
+//! CLI commands call exactly one of them and render its result.
+
+pub mod passwords;
+pub mod setup;
+
+use std::sync::Arc;
+
+use termin_domain::Clock;
+use termin_domain::password::PasswordPolicy;
+use termin_storage::Store;
+
+pub use passwords::PasswordHasher;
+
+/// Everything a use case needs, shared by all requests.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub password_policy: PasswordPolicy,
+}
+
+impl Services {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Self {
+        Self {
+            store,
+            clock,
+            hasher,
+            password_policy: PasswordPolicy::default(),
+        }
+    }
+}

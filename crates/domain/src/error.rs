@@ -1,0 +1,93 @@
+//! The one error type of Termin's use cases. The web layer maps it to HTTP in exactly one
+//! place; nothing else decides status codes. `Internal` carries its cause for the log only:
+//! no response ever shows it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Per-field validation messages, keyed by the field name the client sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<String, Vec<String>>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&[String]> {
+        self.0.get(field).map(Vec::as_slice)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Records the error of a parse result under `field` and returns the value, if any.
+    pub fn take<T, E: fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err.to_string());
+                None
+            }
+        }
+    }
+
+    /// `Ok(())` when nothing was recorded, otherwise the collected [`DomainError::Invalid`].
+    pub fn into_result(self) -> Result<(), DomainError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self))
+        }
+    }
+}
+
+/// What can go wrong in a use case, in terms a client may be told.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Unknown id, or an id of another practice: the two are indistinguishable on purpose.
+    #[error("not found")]
+    NotFound,
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    /// A state conflict, e.g. a unique value already taken. `code` is machine-readable.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Input that parsed but broke a field rule.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The password breaks the password policy; each violated rule is listed.
+    #[error("password policy violated")]
+    PasswordPolicy {
+        violations: Vec<crate::password::Violation>,
+    },
+    /// Something broke that the client cannot fix. The cause is for the log only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl DomainError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.add(field, message);
+        Self::Invalid(fields)
+    }
+}

@@ -1,0 +1,17 @@
+//! Termin's domain: the rules of the practice platform, free of HTTP, SQL and sockets.
+//!
+//! Everything here is plain Rust and tested without a database. Values that cross a trust
+//! boundary are parsed into newtypes (`Email`, `PhoneNumber`, `OrgSlug`, …) whose fields are
+//! private, so once a value exists it is valid.
+
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod password;
+pub mod setup;
+pub mod token;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{DomainError, FieldErrors};

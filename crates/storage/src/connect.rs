@@ -1,0 +1,124 @@
+//! Opening the database: pool settings and the per-backend connection set-up.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+use crate::{DatabaseUrl, StorageError, StoreResult};
+
+/// Which database a [`Store`] talks to. Only the storage crate branches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Connection pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits for a competing writer before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+            sqlite_busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The one storage interface. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+/// SQLite's connection pragmas:
+/// - WAL lets readers proceed while one writer writes;
+/// - `synchronous = FULL` makes every commit durable, even across power loss;
+/// - foreign keys are off by default in SQLite and must be switched on per connection;
+/// - the busy timeout makes a competing writer wait instead of failing at once.
+fn sqlite_pragmas(busy_timeout: Duration) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = {};",
+        busy_timeout.as_millis()
+    )
+}
+
+impl Store {
+    /// Connects to `url`; for SQLite the file (not its directory) is created when missing.
+    pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let raw = match backend {
+            Backend::Sqlite if !url.expose().contains("mode=") => {
+                let sep = if url.expose().contains('?') { '&' } else { '?' };
+                format!("{}{sep}mode=rwc", url.expose())
+            }
+            _ => url.expose().to_owned(),
+        };
+        let options: AnyConnectOptions = raw.parse().map_err(StorageError::Database)?;
+        // Statements are logged at debug level only; their bound values never are.
+        let options = options.log_statements(tracing::log::LevelFilter::Debug);
+        let pragmas = sqlite_pragmas(settings.sqlite_busy_timeout);
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                let pragmas = pragmas.clone();
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Is the database reachable at all?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for in-flight queries, then closes every connection (SQLite checkpoints its
+    /// write-ahead log on the last close).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing
+    /// when it upgrades a read lock.
+    pub async fn begin(&self) -> StoreResult<crate::Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(crate::Tx { inner: tx })
+    }
+}

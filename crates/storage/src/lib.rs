@@ -1,0 +1,30 @@
+//! Termin's storage: the only code that knows which database it talks to.
+//!
+//! One interface, [`Store`], over two backends: embedded SQLite (the default) and
+//! PostgreSQL (larger installs, several stateless instances on one database). Queries are
+//! written once in the SQL both understand and run through sqlx's `Any` driver; the few
+//! places where the backends differ (connection pragmas, how a write transaction starts,
+//! migrations, error shapes) are branched on here and nowhere else.
+//!
+//! Guarantees such as "a set-up link is used once" are enforced by the database, so they
+//! hold across instances, not only inside one process.
+
+mod connect;
+mod error;
+mod migrate;
+mod orgs;
+mod setup_tokens;
+mod time;
+mod tx;
+mod url;
+mod users;
+
+pub use connect::{Backend, PoolSettings, Store};
+pub use error::StorageError;
+pub use migrate::{MigrationReport, Readiness};
+pub use orgs::{NewOrganization, Organization};
+pub use tx::Tx;
+pub use url::{DatabaseUrl, InvalidDatabaseUrl};
+pub use users::{Membership, NewUser, UserRecord};
+
+pub type StoreResult<T> = Result<T, StorageError>;

@@ -1,0 +1,129 @@
+//! Database URLs: only `sqlite://` and `postgres://` (or `postgresql://`) are accepted, so
+//! that a typo never silently creates some other database. `Debug` and `Display` hide the
+//! password.
+
+use std::fmt;
+use std::path::Path;
+
+use crate::connect::Backend;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    raw: String,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidDatabaseUrl {
+    #[error("unsupported database URL scheme '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedScheme(String),
+    #[error("the database URL is not a URL (expected sqlite://PATH or postgres://USER@HOST/DB)")]
+    NotAUrl,
+    #[error("the sqlite URL names no file")]
+    MissingPath,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, InvalidDatabaseUrl> {
+        let raw = raw.trim();
+        let (scheme, rest) = raw.split_once("://").ok_or(InvalidDatabaseUrl::NotAUrl)?;
+        let backend = match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            other => return Err(InvalidDatabaseUrl::UnsupportedScheme(other.to_owned())),
+        };
+        match backend {
+            Backend::Sqlite if rest.split('?').next().is_none_or(str::is_empty) => {
+                Err(InvalidDatabaseUrl::MissingPath)
+            }
+            Backend::Postgres => {
+                url::Url::parse(raw).map_err(|_| InvalidDatabaseUrl::NotAUrl)?;
+                Ok(Self {
+                    raw: raw.to_owned(),
+                    backend,
+                })
+            }
+            Backend::Sqlite => Ok(Self {
+                raw: raw.to_owned(),
+                backend,
+            }),
+        }
+    }
+
+    /// The default embedded database: `sqlite://<data-dir>/termin.db`.
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        Self {
+            raw: format!("sqlite://{}", data_dir.join("termin.db").display()),
+            backend: Backend::Sqlite,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The full URL including any password; only for connecting.
+    pub(crate) fn expose(&self) -> &str {
+        &self.raw
+    }
+
+    /// The URL with its password replaced by `***`, safe to print and log.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.raw) {
+            Ok(mut url) if url.password().is_some() => {
+                // set_password only fails for URLs that cannot have one, excluded above.
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.raw.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_schemes_are_refused_by_name() {
+        assert_eq!(
+            DatabaseUrl::parse("mysql://root@localhost/termin"),
+            Err(InvalidDatabaseUrl::UnsupportedScheme("mysql".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("termin.db"),
+            Err(InvalidDatabaseUrl::NotAUrl)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(InvalidDatabaseUrl::MissingPath)
+        );
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let url = DatabaseUrl::parse("postgres://termin:s3cr3t@db.example/termin").unwrap();
+        assert_eq!(url.backend(), Backend::Postgres);
+        assert!(!format!("{url:?} {url}").contains("s3cr3t"));
+        assert_eq!(url.redacted(), "postgres://termin:***@db.example/termin");
+    }
+
+    #[test]
+    fn sqlite_urls_are_kept_as_given() {
+        let url = DatabaseUrl::parse("sqlite:///var/lib/termin/termin.db").unwrap();
+        assert_eq!(url.backend(), Backend::Sqlite);
+        assert_eq!(url.redacted(), "sqlite:///var/lib/termin/termin.db");
+    }
+}
