@@ -32,3 +32,12 @@ impl Services {
         }
     }
 }
+
+pub use termin_storage::Readiness;
+
+impl Services {
+    /// Whether the database is reachable and migrated (for `/readyz`).
+    pub async fn readiness(&self) -> Readiness {
+        self.store.readiness().await
+    }
+}

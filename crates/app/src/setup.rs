@@ -121,3 +121,10 @@ impl Services {
         })
     }
 }
+
+impl Services {
+    /// Whether at least one practice exists.
+    pub async fn practice_exists(&self) -> Result<bool, DomainError> {
+        Ok(self.store.count_organizations().await? > 0)
+    }
+}

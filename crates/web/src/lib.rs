@@ -1,1 +1,41 @@
-//! placeholder
+//! Termin's web layer: routes, extractors, rendering, and the mapping of domain errors to
+//! HTTP. Handlers extract, call one use case in `termin-app`, and render HTML or JSON.
+//! Pages are server-rendered (askama, escaping by default) with small progressive
+//! enhancement; every flow is also a JSON API under `/api/v1`.
+
+mod assets;
+pub mod error;
+mod extract;
+pub mod i18n;
+mod middleware;
+mod render;
+mod routes;
+
+use axum::Router;
+use termin_app::Services;
+
+pub use error::ErrorBody;
+pub use i18n::{I18n, Lang};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self { services }
+    }
+}
+
+/// The complete application router with every middleware applied.
+pub fn router(state: AppState) -> Router {
+    let routes = routes::all().with_state(state.clone());
+    middleware::apply(routes, state)
+}
+
+/// The router of the optional plain-HTTP listener: it only redirects to HTTPS.
+pub fn https_redirect_router(https_port: u16, public_origin: Option<String>) -> Router {
+    routes::redirect::router(https_port, public_origin)
+}

@@ -1,0 +1,237 @@
+//! A testable start-up: [`App::build`] does everything that can fail (data directory,
+//! database, migrations, certificate, binding the ports) and [`App::run_until`] serves until
+//! the given shutdown future completes. `main` passes a SIGTERM/SIGINT future; tests bind
+//! port 0 and pass a channel.
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use axum_server::{Control, Handle};
+use termin_app::passwords::HashCost;
+use termin_app::{PasswordHasher, Services};
+use termin_domain::Clock;
+use termin_storage::{MigrationReport, PoolSettings, Store};
+
+use crate::config::{Settings, TlsSource};
+use crate::tls::reload::ReloadingResolver;
+use crate::tls::{self, TlsError};
+
+/// Why start-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {url}: {source}")]
+    Database {
+        url: String,
+        source: termin_storage::StorageError,
+    },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(termin_storage::StorageError),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot prepare the first-run set-up link: {0}")]
+    Setup(termin_domain::DomainError),
+}
+
+/// What the operator is told at start-up.
+#[derive(Debug, Clone)]
+pub struct StartupInfo {
+    pub https_addr: SocketAddr,
+    pub redirect_addr: Option<SocketAddr>,
+    pub public_origin: String,
+    pub certificate: CertificateInfo,
+    pub database: String,
+    pub migrations: MigrationReport,
+    /// Present when no practice exists yet: the one-time link to create the first one.
+    pub setup_link: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CertificateInfo {
+    pub cert_path: PathBuf,
+    pub fingerprint_sha256: String,
+    pub self_signed: bool,
+    pub created_now: bool,
+}
+
+pub struct App {
+    settings: Settings,
+    services: Services,
+    resolver: Arc<ReloadingResolver>,
+    https: TcpListener,
+    redirect: Option<TcpListener>,
+    info: StartupInfo,
+}
+
+/// Opens the database named in `settings` and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<(Store, MigrationReport), StartupError> {
+    create_data_dir(settings)?;
+    let pool = PoolSettings {
+        max_connections: settings.db_max_connections,
+        ..PoolSettings::default()
+    };
+    let store = Store::connect(&settings.database_url, &pool)
+        .await
+        .map_err(|source| StartupError::Database {
+            url: settings.database_url.redacted(),
+            source,
+        })?;
+    let report = store.migrate().await.map_err(StartupError::Migrate)?;
+    Ok((store, report))
+}
+
+fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
+    let dir = &settings.data_dir;
+    let err = |source| StartupError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+        // The data directory holds the database and the TLS key: owner only.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The services every entry point shares: one hashing slot per CPU.
+pub fn services(store: Store, clock: Arc<dyn Clock>) -> Services {
+    let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+    Services::new(store, clock, PasswordHasher::new(HashCost::default(), cpus))
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    let err = |source| StartupError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).map_err(err)?;
+    listener.set_nonblocking(true).map_err(err)?;
+    Ok(listener)
+}
+
+impl App {
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let (store, migrations) = open_store(&settings).await?;
+        let services = services(store, clock.clone());
+
+        let (cert_path, key_path, self_signed, created_now) = match &settings.tls {
+            TlsSource::SelfSigned => {
+                let files = tls::self_signed::ensure(&settings.data_dir, clock.now())?;
+                (files.cert, files.key, true, files.created)
+            }
+            TlsSource::Files { cert, key } => (cert.clone(), key.clone(), false, false),
+        };
+        let resolver = Arc::new(ReloadingResolver::load(cert_path.clone(), key_path)?);
+
+        let https = bind(settings.listen)?;
+        let https_addr = https.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let redirect = settings.redirect_listen.map(bind).transpose()?;
+        let redirect_addr = redirect.as_ref().and_then(|l| l.local_addr().ok());
+
+        let mut settings = settings;
+        settings.listen = https_addr;
+        let public_origin = settings.public_origin();
+        let setup_link = services
+            .issue_setup_link_if_needed()
+            .await
+            .map_err(StartupError::Setup)?
+            .map(|token| format!("{public_origin}/setup/{}", token.reveal()));
+
+        let info = StartupInfo {
+            https_addr,
+            redirect_addr,
+            public_origin,
+            certificate: CertificateInfo {
+                cert_path,
+                fingerprint_sha256: resolver.fingerprint(),
+                self_signed,
+                created_now,
+            },
+            database: settings.database_url.redacted(),
+            migrations,
+            setup_link,
+        };
+        Ok(Self {
+            settings,
+            services,
+            resolver,
+            https,
+            redirect,
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &StartupInfo {
+        &self.info
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
+    /// finish (up to the configured grace period) and closes the database.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let control = Control::new();
+        let rustls = tls::server_config(self.resolver.clone())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(Arc::new(rustls)))
+            .handshake_timeout(std::time::Duration::from_secs(10));
+        let router = termin_web::router(termin_web::AppState::new(self.services.clone()));
+        let https = axum_server::from_tcp(self.https)?
+            .acceptor(acceptor)
+            .handle(Handle::with_control(control.clone()))
+            .serve(router.into_make_service_with_connect_info::<SocketAddr>());
+        let mut servers = vec![tokio::spawn(https)];
+
+        if let Some(listener) = self.redirect {
+            let origin = self
+                .settings
+                .public_url
+                .as_ref()
+                .map(|u| u.origin().ascii_serialization());
+            let router = termin_web::https_redirect_router(self.info.https_addr.port(), origin);
+            let plain = axum_server::from_tcp(listener)?
+                .handle(Handle::with_control(control.clone()))
+                .serve(router.into_make_service());
+            servers.push(tokio::spawn(plain));
+        }
+        let watcher = self
+            .resolver
+            .clone()
+            .spawn_watcher(self.settings.tls_reload_interval);
+
+        shutdown.await;
+        tracing::info!(
+            grace_secs = self.settings.shutdown_grace.as_secs(),
+            "shutting down: no new connections, finishing requests in flight"
+        );
+        control.graceful_shutdown(Some(self.settings.shutdown_grace));
+        let mut result = Ok(());
+        for server in servers {
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => result = Err(err),
+                Err(join) => result = Err(std::io::Error::other(join.to_string())),
+            }
+        }
+        watcher.abort();
+        self.services.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}

@@ -1,0 +1,105 @@
+//! The command line of API-CONTRACT.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FlagOverrides, HttpOverrides, TlsOverrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "termin",
+    version,
+    about = "Termin: secure practice calendar and online booking"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command understands; they override the file and the environment.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "TERMIN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the database, certificate and outbox [default: ./termin-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// HTTPS listen address [default: 127.0.0.1:8443].
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// sqlite://PATH (default: <data-dir>/termin.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The https:// address users reach Termin at, for links.
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// PEM certificate chain (leaf first); with --tls-key.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen for plain HTTP here, only to redirect to HTTPS.
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub http_redirect_listen: Option<String>,
+}
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> FlagOverrides {
+        FlagOverrides {
+            data_dir: self.data_dir.clone(),
+            listen: self.listen.clone(),
+            database_url: self.database_url.clone(),
+            public_url: self.public_url.clone(),
+            tls: TlsOverrides {
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+            },
+            http: HttpOverrides {
+                redirect_listen: self.http_redirect_listen.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (HTTPS).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a practice and its owner without the browser; prints the practice's slug.
+    Setup(SetupArgs),
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[arg(long)]
+    pub org_name: String,
+    #[arg(long)]
+    pub owner_email: String,
+    /// Mobile number in international (E.164) form, e.g. +4915123456789.
+    #[arg(long)]
+    pub owner_phone: String,
+    /// The practice's time zone [default: Europe/Berlin].
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// Read the owner's password from the first line of standard input.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (secrets redacted); exit 2 when invalid.
+    Check,
+}

@@ -1,0 +1,53 @@
+//! The commands of the `termin` binary. Each returns a [`Failure`] that `main` turns into
+//! one sentence on stderr and the contract's exit code.
+
+mod config_check;
+mod migrate;
+mod serve;
+mod setup;
+
+use crate::cli::{Cli, Command, ConfigAction};
+use crate::config::{self, Settings};
+
+/// A failed command: exit code 2 for bad usage or configuration, 1 for anything else.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit_code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        Self {
+            exit_code: 2,
+            message: message.to_string(),
+        }
+    }
+
+    pub fn other(message: impl std::fmt::Display) -> Self {
+        Self {
+            exit_code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Reads and checks the configuration for `cli`.
+pub fn settings(cli: &Cli) -> Result<Settings, Failure> {
+    config::load(cli.global.config.as_deref(), &cli.global.overrides())
+        .and_then(config::RawConfig::validate)
+        .map_err(Failure::usage)
+}
+
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let settings = settings(&cli)?;
+    crate::logging::init(settings.log_format, &settings.log_level);
+    match cli.command {
+        Command::Serve => serve::run(settings).await,
+        Command::Migrate => migrate::run(settings).await,
+        Command::Setup(args) => setup::run(settings, args).await,
+        Command::Config {
+            action: ConfigAction::Check,
+        } => config_check::run(&settings),
+    }
+}

@@ -1,0 +1,85 @@
+//! `termin serve`: run the HTTPS server until SIGTERM or SIGINT.
+
+use std::sync::Arc;
+
+use termin_domain::SystemClock;
+
+use super::Failure;
+use crate::app::{App, StartupInfo};
+use crate::config::Settings;
+
+pub async fn run(settings: Settings) -> Result<(), Failure> {
+    let app = App::build(settings, Arc::new(SystemClock))
+        .await
+        .map_err(Failure::other)?;
+    print_banner(app.info());
+    tracing::info!(
+        https = %app.info().https_addr,
+        database = %app.info().database,
+        schema_version = app.info().migrations.schema_version,
+        "termin is serving"
+    );
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(Failure::other)
+}
+
+/// What the operator needs at start: where to connect, which certificate to expect, and
+/// (first run only) the set-up link. Printed on stdout, not into the logs.
+fn print_banner(info: &StartupInfo) {
+    println!(
+        "Termin listens on https://{} ({})",
+        info.https_addr, info.public_origin
+    );
+    if let Some(addr) = info.redirect_addr {
+        println!("Plain HTTP on http://{addr} only redirects to HTTPS.");
+    }
+    let cert = &info.certificate;
+    if cert.self_signed {
+        println!(
+            "TLS certificate: self-signed for localhost, 127.0.0.1 and ::1{} ({}).",
+            if cert.created_now {
+                ", created now"
+            } else {
+                ""
+            },
+            cert.cert_path.display()
+        );
+        println!("  Configure tls.cert and tls.key to serve your own certificate on a network.");
+    } else {
+        println!("TLS certificate: {}", cert.cert_path.display());
+    }
+    println!("  SHA-256 fingerprint: {}", cert.fingerprint_sha256);
+    println!(
+        "Database: {} (schema version {})",
+        info.database, info.migrations.schema_version
+    );
+    if let Some(link) = &info.setup_link {
+        println!();
+        println!(
+            "No practice exists yet. Create the first one within one hour with this one-time link:"
+        );
+        println!("  {link}");
+        println!("(or run `termin setup --help` on this server)");
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            // Without signal handlers, Ctrl-C is the only way to stop.
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The one place where errors become HTTP responses.
+//!
+//! [`DomainError`] maps to a status and a machine code here and nowhere else. API handlers
+//! return [`ApiError`] (JSON body as in API-CONTRACT.md), page handlers return
+//! [`PageError`] (an HTML page in the visitor's language). Internal errors get a fixed body;
+//! their cause goes to the log, inside the request's span (so with its request id).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use termin_domain::DomainError;
+
+use crate::i18n::{Lang, Texts};
+
+/// The JSON error shape of the API contract.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fields: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub violations: Option<Vec<String>>,
+}
+
+/// Status, machine code and client-safe message for an error.
+struct Mapped {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn map(err: &DomainError) -> Mapped {
+    let (status, code, message) = match err {
+        DomainError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
+        DomainError::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+            "Please sign in.".to_owned(),
+        ),
+        DomainError::Forbidden => (
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You are not allowed to do this.".to_owned(),
+        ),
+        DomainError::Conflict { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
+        DomainError::Invalid(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Some fields are invalid.".to_owned(),
+        ),
+        DomainError::PasswordPolicy { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_policy",
+            "The password does not meet the password rules.".to_owned(),
+        ),
+        DomainError::Internal(cause) => {
+            tracing::error!(error = %cause, source = ?std::error::Error::source(cause.as_ref()), "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side. Please try again later.".to_owned(),
+            )
+        }
+    };
+    Mapped {
+        status,
+        code,
+        message,
+    }
+}
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub enum ApiError {
+    Domain(DomainError),
+    /// The request itself is malformed (bad JSON, wrong content type, bad path parameter).
+    Malformed(String),
+    /// The service cannot answer now; the client should retry after `retry_after` seconds.
+    Unavailable {
+        code: &'static str,
+        message: String,
+        retry_after: u32,
+    },
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        Self::Domain(err)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Malformed(message) => json_error(
+                StatusCode::BAD_REQUEST,
+                ErrorBody {
+                    error: "malformed".into(),
+                    message,
+                    fields: None,
+                    violations: None,
+                },
+            ),
+            ApiError::Unavailable {
+                code,
+                message,
+                retry_after,
+            } => {
+                let mut response = json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorBody {
+                        error: code.into(),
+                        message,
+                        fields: None,
+                        violations: None,
+                    },
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
+            ApiError::Domain(err) => {
+                let mapped = map(&err);
+                let mut body = ErrorBody {
+                    error: mapped.code.into(),
+                    message: mapped.message,
+                    fields: None,
+                    violations: None,
+                };
+                match err {
+                    DomainError::Invalid(fields) => {
+                        body.fields = Some(
+                            fields
+                                .iter()
+                                .map(|(k, v)| (k.to_owned(), v.to_vec()))
+                                .collect(),
+                        );
+                    }
+                    DomainError::PasswordPolicy { violations } => {
+                        body.violations =
+                            Some(violations.iter().map(|v| v.code().to_owned()).collect());
+                        body.fields = Some(BTreeMap::from([(
+                            "password".to_owned(),
+                            violations.iter().map(|v| v.describe().to_owned()).collect(),
+                        )]));
+                    }
+                    _ => {}
+                }
+                json_error(mapped.status, body)
+            }
+        }
+    }
+}
+
+fn json_error(status: StatusCode, body: ErrorBody) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// An error answered as an HTML page in the visitor's language.
+#[derive(Debug)]
+pub struct PageError {
+    pub lang: Lang,
+    pub err: DomainError,
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: Texts<'a>,
+    status: u16,
+    heading: &'a str,
+    detail: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mapped = map(&self.err);
+        error_page(self.lang, mapped.status)
+    }
+}
+
+/// Renders the generic error page for a status; the text comes from the catalogue, never
+/// from the error itself.
+pub fn error_page(lang: Lang, status: StatusCode) -> Response {
+    let t = crate::i18n::I18n::global().texts(lang);
+    let key = match status.as_u16() {
+        404 => "error.not_found",
+        401 => "error.not_authenticated",
+        403 => "error.forbidden",
+        409 => "error.conflict",
+        400 | 422 => "error.invalid",
+        429 => "error.throttled",
+        503 => "error.unavailable",
+        _ => "error.internal",
+    };
+    let page = ErrorPage {
+        t,
+        status: status.as_u16(),
+        heading: t.get(&format!("{key}.heading")),
+        detail: t.get(&format!("{key}.detail")),
+    };
+    match askama::Template::render(&page) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "error page failed to render");
+            (status, "error").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use termin_domain::FieldErrors;
+
+    async fn body_of(response: Response) -> (StatusCode, ErrorBody) {
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_errors_never_reveal_their_cause() {
+        let err = DomainError::internal("connection to 10.0.0.5:5432 refused (password=hunter2)");
+        let (status, body) = body_of(ApiError::from(err).into_response()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body.error, "internal");
+        assert!(!body.message.contains("hunter2") && !body.message.contains("10.0.0.5"));
+    }
+
+    #[tokio::test]
+    async fn validation_errors_list_fields() {
+        let mut fields = FieldErrors::new();
+        fields.add("owner_email", "is not a valid e-mail address");
+        let (status, body) =
+            body_of(ApiError::from(DomainError::Invalid(fields)).into_response()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body.error, "validation");
+        assert_eq!(
+            body.fields.unwrap()["owner_email"],
+            vec!["is not a valid e-mail address".to_owned()]
+        );
+    }
+
+    #[tokio::test]
+    async fn conflicts_carry_their_code() {
+        let err = DomainError::Conflict {
+            code: "email_taken",
+            message: "taken".into(),
+        };
+        let (status, body) = body_of(ApiError::from(err).into_response()).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::CONFLICT, "email_taken")
+        );
+    }
+
+    #[tokio::test]
+    async fn unavailable_sets_retry_after() {
+        let response = ApiError::Unavailable {
+            code: "not_ready",
+            message: "later".into(),
+            retry_after: 5,
+        }
+        .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+    }
+}

@@ -1,0 +1,130 @@
+//! Middleware applied to every response: security headers, request ids and request logs,
+//! a body-size limit, and turning a panic into a plain 500.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
+
+use crate::AppState;
+use crate::error::{ApiError, error_page};
+use crate::i18n::Lang;
+
+/// Requests larger than this are refused before a handler sees them.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The Content-Security-Policy: no inline script or style, nothing from other origins,
+/// never framed.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
+    magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+
+pub fn apply(routes: Router, _state: AppState) -> Router {
+    routes
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            // The panic message may hold data; it is already printed by the panic hook
+            // to the log, never to the client.
+            ApiError::Domain(termin_domain::DomainError::internal("handler panicked"))
+                .into_response()
+        }))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(request_log))
+}
+
+/// Sets the security headers on every response. `Cache-Control: no-store` unless the
+/// handler chose otherwise (only the static assets do): nothing personal is cached.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            PERMISSIONS_POLICY,
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A client-supplied request id is kept only if it is short and plain, so that it cannot
+/// forge log lines; otherwise a fresh one is made.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Logs each request inside a span carrying its request id. Only the route *pattern* is
+/// logged (`/setup/{token}`), never the path, query or body: those can hold tokens, codes
+/// or patient data.
+async fn request_log(request: Request, next: Next) -> Response {
+    let id = request_id(&request);
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", |p| p.as_str())
+        .to_owned();
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route);
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// The answer for a route that does not exist: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(lang: Lang, request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError::Domain(termin_domain::DomainError::NotFound).into_response()
+    } else {
+        error_page(lang, axum::http::StatusCode::NOT_FOUND)
+    }
+}

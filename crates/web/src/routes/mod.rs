@@ -1,0 +1,21 @@
+//! The route table. Each module is one feature: its pages and its JSON API.
+
+mod health;
+mod home;
+pub mod redirect;
+mod setup;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::AppState;
+
+pub fn all() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/assets/{name}", get(crate::assets::serve))
+        .merge(setup::routes())
+        .fallback(crate::middleware::not_found)
+}
