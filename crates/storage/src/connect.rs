@@ -122,3 +122,41 @@ impl Store {
         Ok(crate::Tx { inner: tx })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_are_durable_wal_with_foreign_keys_and_a_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_in(dir.path());
+        let settings = PoolSettings {
+            sqlite_busy_timeout: Duration::from_millis(7500),
+            ..PoolSettings::default()
+        };
+        let store = Store::connect(&url, &settings).await.unwrap();
+        assert!(
+            dir.path().join("termin.db").is_file(),
+            "the file is created"
+        );
+        let pragma = |name: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                use sqlx::Row;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {name}")))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                row.try_get::<String, _>(0)
+                    .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
+                    .unwrap()
+            }
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("foreign_keys").await, "1");
+        assert_eq!(pragma("synchronous").await, "2", "FULL");
+        assert_eq!(pragma("busy_timeout").await, "7500");
+        store.close().await;
+    }
+}

@@ -1,1 +1,50 @@
-//! placeholder
+//! Test kit: a fresh database per test on either backend, a real Termin server over TLS on
+//! port 0 with a manual clock, and an HTTPS client that trusts exactly that server's
+//! certificate.
+//!
+//! PostgreSQL tests run when `TERMIN_TEST_POSTGRES_URL` is set (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
+//! afterwards. With `TERMIN_TEST_REQUIRE_POSTGRES=1` (set by CI) a missing URL fails the
+//! test instead of skipping it.
+
+mod db;
+mod server;
+
+pub use db::{TestBackend, TestDb};
+pub use server::{TestServer, TestServerBuilder};
+
+/// A fixed, unremarkable start instant for manual clocks.
+pub fn test_epoch() -> jiff::Timestamp {
+    // A Wednesday in March, days before the Europe/Berlin DST change.
+    jiff::Timestamp::from_second(1_774_396_800).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// Declares each listed `async fn name(db: &TestDb)` as a test on SQLite (`sqlite::name`)
+/// and on PostgreSQL (`postgres::name`), so both backends pass one suite.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = $crate::TestDb::new($crate::TestBackend::Sqlite).await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = $crate::TestDb::postgres_if_configured().await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}

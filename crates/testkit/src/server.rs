@@ -1,0 +1,180 @@
+//! A real Termin server for tests: HTTPS on 127.0.0.1 port 0, its own data directory and
+//! database, a manual clock, and a client that trusts exactly its certificate.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use termin::config::{RawConfig, Settings};
+use termin::{App, StartupInfo};
+use termin_app::Services;
+use termin_domain::ManualClock;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::{TestBackend, TestDb};
+
+pub struct TestServerBuilder {
+    backend: TestBackend,
+    db: Option<TestDb>,
+    configure: Vec<Box<dyn FnOnce(&mut RawConfig) + Send>>,
+}
+
+pub struct TestServer {
+    pub info: StartupInfo,
+    pub clock: ManualClock,
+    pub services: Services,
+    pub data_dir: PathBuf,
+    pub db: TestDb,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    _data: tempfile::TempDir,
+}
+
+impl TestServerBuilder {
+    /// Uses this database instead of a fresh SQLite one.
+    pub fn db(mut self, db: TestDb) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    pub fn backend(mut self, backend: TestBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Adjusts the configuration before start (TLS files, redirect listener, …).
+    pub fn configure(mut self, f: impl FnOnce(&mut RawConfig) + Send + 'static) -> Self {
+        self.configure.push(Box::new(f));
+        self
+    }
+
+    pub async fn start(self) -> TestServer {
+        let db = match self.db {
+            Some(db) => db,
+            None => TestDb::new(self.backend).await,
+        };
+        let data = tempfile::tempdir().expect("temp data dir");
+        let mut raw = RawConfig {
+            data_dir: data.path().to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Some(db.url().to_owned()),
+            ..RawConfig::default()
+        };
+        raw.http.shutdown_grace_secs = 5;
+        raw.tls.reload_interval_secs = 1;
+        for f in self.configure {
+            f(&mut raw);
+        }
+        let settings: Settings = raw.validate().expect("test configuration is valid");
+        let clock = ManualClock::new(crate::test_epoch());
+        let app = App::build(settings, Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
+        let info = app.info().clone();
+        let services = app.services().clone();
+        let client = client_trusting(&info);
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            info,
+            clock,
+            services,
+            data_dir: data.path().to_owned(),
+            db,
+            client,
+            shutdown: Some(tx),
+            task: Some(task),
+            _data: data,
+        }
+    }
+}
+
+/// An HTTPS client that trusts only the server's own certificate (or the leaf of the
+/// operator's chain, for self-issued test chains), reaching `localhost` at its port.
+fn client_trusting(info: &StartupInfo) -> reqwest::Client {
+    let pem = std::fs::read(&info.certificate.cert_path).expect("certificate file");
+    reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).expect("PEM bundle"))
+        .resolve("localhost", info.https_addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTPS client")
+}
+
+impl TestServer {
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            backend: TestBackend::Sqlite,
+            db: None,
+            configure: Vec::new(),
+        }
+    }
+
+    /// A server on a fresh SQLite database.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn port(&self) -> u16 {
+        self.info.https_addr.port()
+    }
+
+    /// `https://localhost:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port())
+    }
+
+    /// The set-up token from the link printed at start.
+    pub fn setup_token(&self) -> String {
+        let link = self
+            .info
+            .setup_link
+            .as_deref()
+            .expect("a set-up link was issued");
+        link.rsplit('/').next().unwrap_or_default().to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Graceful shutdown; returns what `run_until` returned.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // The database is dropped with the server value (see `TestDb`'s `Drop`).
+        match self.task.take() {
+            Some(task) => task.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
