@@ -8,7 +8,9 @@
 //! test instead of skipping it.
 
 mod db;
+pub mod pki;
 mod server;
+pub mod tls_probe;
 
 pub use db::{TestBackend, TestDb};
 pub use server::{TestServer, TestServerBuilder};
