@@ -313,7 +313,11 @@ impl RawConfig {
                 "must be at least 1",
             ));
         }
-        if self.http.redirect_listen.is_some_and(|r| r == self.listen) {
+        if self
+            .http
+            .redirect_listen
+            .is_some_and(|r| r == self.listen && r.port() != 0)
+        {
             return Err(ConfigError::new(
                 "http.redirect_listen",
                 "must differ from listen",

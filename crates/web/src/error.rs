@@ -25,6 +25,17 @@ pub struct ErrorBody {
     pub violations: Option<Vec<String>>,
 }
 
+impl ErrorBody {
+    pub fn new(error: &str, message: impl Into<String>) -> Self {
+        Self {
+            error: error.to_owned(),
+            message: message.into(),
+            fields: None,
+            violations: None,
+        }
+    }
+}
+
 /// Status, machine code and client-safe message for an error.
 struct Mapped {
     status: StatusCode,
@@ -78,6 +89,8 @@ pub enum ApiError {
     Domain(DomainError),
     /// The request itself is malformed (bad JSON, wrong content type, bad path parameter).
     Malformed(String),
+    /// The body is larger than any request of Termin's needs.
+    TooLarge,
     /// The service cannot answer now; the client should retry after `retry_after` seconds.
     Unavailable {
         code: &'static str,
@@ -97,12 +110,11 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Malformed(message) => json_error(
                 StatusCode::BAD_REQUEST,
-                ErrorBody {
-                    error: "malformed".into(),
-                    message,
-                    fields: None,
-                    violations: None,
-                },
+                ErrorBody::new("malformed", message),
+            ),
+            ApiError::TooLarge => json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody::new("too_large", "The request body is too large."),
             ),
             ApiError::Unavailable {
                 code,
@@ -111,12 +123,7 @@ impl IntoResponse for ApiError {
             } => {
                 let mut response = json_error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorBody {
-                        error: code.into(),
-                        message,
-                        fields: None,
-                        violations: None,
-                    },
+                    ErrorBody::new(code, message),
                 );
                 response
                     .headers_mut()
@@ -125,12 +132,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Domain(err) => {
                 let mapped = map(&err);
-                let mut body = ErrorBody {
-                    error: mapped.code.into(),
-                    message: mapped.message,
-                    fields: None,
-                    violations: None,
-                };
+                let mut body = ErrorBody::new(mapped.code, mapped.message);
                 match err {
                     DomainError::Invalid(fields) => {
                         body.fields = Some(
