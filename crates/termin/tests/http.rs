@@ -158,7 +158,10 @@ async fn readyz_is_200_when_migrated_and_503_with_retry_after_when_not() {
         json!({"status": "ready"})
     );
 
-    server.db.execute_raw("DELETE FROM _sqlx_migrations").await;
+    server
+        .db()
+        .execute_raw("DELETE FROM _sqlx_migrations")
+        .await;
     let not_ready = server.get("/readyz").await;
     assert_eq!(not_ready.status(), 503);
     assert_eq!(header(&not_ready, RETRY_AFTER.as_str()), "5");

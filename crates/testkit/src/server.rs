@@ -26,7 +26,7 @@ pub struct TestServer {
     pub clock: ManualClock,
     pub services: Services,
     pub data_dir: PathBuf,
-    pub db: TestDb,
+    db: Option<TestDb>,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -85,7 +85,7 @@ impl TestServerBuilder {
             clock,
             services,
             data_dir: data.path().to_owned(),
-            db,
+            db: Some(db),
             client,
             shutdown: Some(tx),
             task: Some(task),
@@ -158,16 +158,21 @@ impl TestServer {
             .expect("POST")
     }
 
-    /// Graceful shutdown; returns what `run_until` returned.
-    pub async fn stop(mut self) -> std::io::Result<()> {
+    /// The server's database.
+    pub fn db(&self) -> &TestDb {
+        self.db.as_ref().expect("database present until stop")
+    }
+
+    /// Graceful shutdown. Returns the database, so that a next server can use it, or the
+    /// error `run_until` ended with.
+    pub async fn stop(mut self) -> std::io::Result<TestDb> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        // The database is dropped with the server value (see `TestDb`'s `Drop`).
-        match self.task.take() {
-            Some(task) => task.await.expect("server task"),
-            None => Ok(()),
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task")?;
         }
+        Ok(self.db.take().expect("database present until stop"))
     }
 }
 
