@@ -1,0 +1,366 @@
+//! The `termin` binary as an operator runs it: configuration precedence and errors, exit
+//! codes, `migrate`, `setup`, and `serve` with signals and logs.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+fn termin(data_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_termin"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("--data-dir")
+        .arg(data_dir);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("termin runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(termin(dir.path()).args(["config", "check"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("listen = \"127.0.0.1:8443\""), "{shown}");
+    assert!(
+        shown.contains(&format!("sqlite://{}/termin.db", dir.path().display())),
+        "{shown}"
+    );
+}
+
+#[test]
+fn precedence_is_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("termin.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9001\"\n[log]\nlevel = \"warn\"\n",
+    )
+    .unwrap();
+    let with_file = run(termin(dir.path())
+        .args(["--config"])
+        .arg(&file)
+        .args(["config", "check"]));
+    assert!(text(&with_file.stdout).contains("listen = \"127.0.0.1:9001\""));
+
+    let with_env = run(termin(dir.path())
+        .env("TERMIN_CONFIG", &file)
+        .env("TERMIN_LISTEN", "127.0.0.1:9002")
+        .args(["config", "check"]));
+    let shown = text(&with_env.stdout);
+    assert!(shown.contains("listen = \"127.0.0.1:9002\""), "{shown}");
+    assert!(
+        shown.contains("level = \"warn\""),
+        "the file still applies: {shown}"
+    );
+
+    let with_flag = run(termin(dir.path())
+        .env("TERMIN_CONFIG", &file)
+        .env("TERMIN_LISTEN", "127.0.0.1:9002")
+        .args(["--listen", "127.0.0.1:9003", "config", "check"]));
+    assert!(text(&with_flag.stdout).contains("listen = \"127.0.0.1:9003\""));
+}
+
+#[test]
+fn an_invalid_value_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(termin(dir.path())
+        .env("TERMIN_LISTEN", "everywhere")
+        .args(["config", "check"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("`listen`") && err.contains("TERMIN_"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one sentence: {err}");
+
+    let out = run(termin(dir.path())
+        .env("TERMIN_TLS_RELOAD_INTERVAL_SECS", "0")
+        .arg("serve"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`tls.reload_interval_secs`"));
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(termin(&data).args(["--database-url", "mysql://root@localhost/termin", "serve"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`database_url`") && err.contains("'mysql'"),
+        "{err}"
+    );
+    assert!(!data.exists(), "nothing was created");
+}
+
+#[test]
+fn secrets_in_the_database_url_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(termin(dir.path())
+        .env(
+            "TERMIN_DATABASE_URL",
+            "postgres://termin:Sup3rGeheim@db.example/termin",
+        )
+        .args(["config", "check"]));
+    assert_eq!(out.status.code(), Some(0));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(!all.contains("Sup3rGeheim"), "{all}");
+    assert!(
+        all.contains("postgres://termin:***@db.example/termin"),
+        "{all}"
+    );
+}
+
+#[test]
+fn migrate_applies_the_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(termin(dir.path()).arg("migrate"));
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("1 migration(s) applied now"),
+        "{}",
+        text(&first.stdout)
+    );
+    let second = run(termin(dir.path()).arg("migrate"));
+    assert!(text(&second.stdout).contains("0 migration(s) applied now"));
+    assert!(dir.path().join("termin.db").is_file());
+}
+
+fn setup(dir: &std::path::Path, email: &str, password: &str) -> Output {
+    let mut child = termin(dir)
+        .args([
+            "setup",
+            "--org-name",
+            "Praxis am See",
+            "--owner-email",
+            email,
+        ])
+        .args(["--owner-phone", "+4915123456789", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn setup_prints_the_slug_and_refuses_weak_passwords_and_taken_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let weak = setup(dir.path(), "owner@see.example", "password");
+    assert_eq!(weak.status.code(), Some(2));
+    let err = text(&weak.stderr);
+    assert!(
+        err.contains("upper-case") && err.contains("digit") && err.contains("special"),
+        "{err}"
+    );
+
+    let ok = setup(dir.path(), "owner@see.example", "Kx7!vbnq-Ahorn");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout), "praxis-am-see\n");
+
+    let second = setup(dir.path(), "other@see.example", "Kx7!vbnq-Ahorn");
+    assert_eq!(
+        text(&second.stdout),
+        "praxis-am-see-2\n",
+        "a second practice gets its own slug"
+    );
+
+    let taken = setup(dir.path(), "OWNER@see.example", "Kx7!vbnq-Ahorn");
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(text(&taken.stderr).contains("already exists"));
+}
+
+#[test]
+fn setup_without_password_stdin_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(termin(dir.path()).args([
+        "setup",
+        "--org-name",
+        "Praxis",
+        "--owner-email",
+        "a@b.example",
+        "--owner-phone",
+        "+4915123456789",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A running `termin serve` with its banner read from stdout.
+struct Served {
+    child: Child,
+    port: u16,
+    setup_link: String,
+    fingerprint: String,
+    cert: std::path::PathBuf,
+}
+
+fn serve(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Served {
+    let mut cmd = termin(dir);
+    cmd.args(["--listen", "127.0.0.1:0", "serve"]);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut port, mut link, mut fingerprint) = (0, String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("Termin listens on https://127.0.0.1:") {
+            port = rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        if let Some(fp) = line.trim().strip_prefix("SHA-256 fingerprint: ") {
+            fingerprint = fp.to_owned();
+        }
+        if line.trim().starts_with("https://") && line.contains("/setup/") {
+            link = line.trim().to_owned();
+        }
+        if line.starts_with("(or run") {
+            break;
+        }
+    }
+    assert!(port > 0 && !link.is_empty(), "banner read");
+    Served {
+        child,
+        port,
+        setup_link: link,
+        fingerprint,
+        cert: dir.join("tls/self-signed-cert.pem"),
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "termin did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn client_for(served: &Served) -> reqwest::Client {
+    let pem = std::fs::read(&served.cert).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
+        .resolve("localhost", ([127, 0, 0, 1], served.port).into())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_runs_a_full_flow_logs_no_secrets_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(
+        dir.path(),
+        &[("TERMIN_LOG_LEVEL", "debug"), ("TERMIN_LOG_FORMAT", "json")],
+    );
+    let der = termin::tls::self_signed::leaf_der(&served.cert).unwrap();
+    assert_eq!(served.fingerprint, termin::tls::fingerprint(&der));
+    let client = client_for(&served);
+    let base = format!("https://localhost:{}", served.port);
+    let token = served.setup_link.rsplit('/').next().unwrap().to_owned();
+    let password = "Kx7!vbnq-Ahorn-Geheim";
+    let weak_password = "weakling";
+
+    let page = client.get(served.setup_link.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let mut body = json!({
+        "token": token, "org_name": "Praxis am See", "owner_email": "owner@see.example",
+        "owner_phone": "+4915123456789", "password": weak_password,
+    });
+    let refused = client
+        .post(format!("{base}/api/v1/setup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    body["password"] = json!(password);
+    let created = client
+        .post(format!("{base}/api/v1/setup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let again = client
+        .post(format!("{base}/api/v1/setup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+
+    sigterm(&served.child);
+    let status = wait_with_timeout(&mut served.child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+
+    let mut logs = String::new();
+    served
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    for secret in [password, weak_password, &token] {
+        assert!(!logs.contains(secret), "a secret appears in the logs");
+    }
+    assert!(
+        logs.contains("\"route\":\"/setup/{token}\""),
+        "routes are logged as patterns"
+    );
+    assert!(logs.contains("\"status\":201"));
+    assert!(logs.contains("stopped"));
+    for line in logs.lines() {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        if parsed["message"] == "request finished" {
+            assert!(parsed["span"]["request_id"].is_string(), "{line}");
+        }
+    }
+}
+
+#[test]
+fn serve_refuses_a_port_in_use_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(termin(dir.path()).args(["--listen", &addr, "serve"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot listen on"),
+        "{}",
+        text(&out.stderr)
+    );
+}
