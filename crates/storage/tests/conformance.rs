@@ -1,5 +1,10 @@
 //! The storage conformance suite: every test runs on SQLite and, when
 //! `TERMIN_TEST_POSTGRES_URL` is set, on PostgreSQL, each in a fresh database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
 
 use std::sync::Arc;
 

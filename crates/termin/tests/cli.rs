@@ -1,5 +1,10 @@
 //! The `termin` binary as an operator runs it: configuration precedence and errors, exit
 //! codes, `migrate`, `setup`, and `serve` with signals and logs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,4 +1,9 @@
 //! Behaviour every response shares: security headers, error shapes, health, redirects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use serde_json::{Value, json};

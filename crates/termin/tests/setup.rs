@@ -1,4 +1,9 @@
 //! First run: the one-time set-up link printed by `serve`, its page and its API.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
 
 use jiff::SignedDuration;
 use serde_json::{Value, json};

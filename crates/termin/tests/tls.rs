@@ -1,4 +1,9 @@
 //! The HTTPS listener as a client sees it: versions, cipher suites, ALPN, certificates.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -1,3 +1,7 @@
+#![expect(
+    clippy::expect_used,
+    reason = "test kit: a failed test set-up must fail the test loudly"
+)]
 //! Test kit: a fresh database per test on either backend, a real Termin server over TLS on
 //! port 0 with a manual clock, and an HTTPS client that trusts exactly that server's
 //! certificate.

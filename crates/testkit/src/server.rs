@@ -15,10 +15,13 @@ use tokio::task::JoinHandle;
 
 use crate::{TestBackend, TestDb};
 
+/// A change to the configuration before the server starts.
+type Configure = Box<dyn FnOnce(&mut RawConfig) + Send>;
+
 pub struct TestServerBuilder {
     backend: TestBackend,
     db: Option<TestDb>,
-    configure: Vec<Box<dyn FnOnce(&mut RawConfig) + Send>>,
+    configure: Vec<Configure>,
 }
 
 pub struct TestServer {
