@@ -159,8 +159,8 @@ mod tests {
             sans,
             [
                 "DNSName(localhost)",
-                "IPAddress(127.0.0.1)",
-                "IPAddress(::1)"
+                "IPAddress(7f:00:00:01)",
+                "IPAddress(00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:01)"
             ]
         );
         assert_eq!(
