@@ -196,7 +196,8 @@ impl App {
             .acceptor(acceptor)
             .handle(Handle::with_control(control.clone()))
             .serve(router.into_make_service_with_connect_info::<SocketAddr>());
-        let mut servers = vec![tokio::spawn(https)];
+        let mut servers = tokio::task::JoinSet::new();
+        servers.spawn(https);
 
         if let Some(listener) = self.redirect {
             let origin = self
@@ -208,25 +209,31 @@ impl App {
             let plain = axum_server::from_tcp(listener)?
                 .handle(Handle::with_control(control.clone()))
                 .serve(router.into_make_service());
-            servers.push(tokio::spawn(plain));
+            servers.spawn(plain);
         }
         let watcher = self
             .resolver
             .clone()
             .spawn_watcher(self.settings.tls_reload_interval);
 
-        shutdown.await;
+        // Serve until asked to stop, or until a listener fails (then stop the others too).
+        let failed_early = tokio::select! {
+            () = shutdown => None,
+            Some(ended) = servers.join_next() => Some(flatten(ended)),
+        };
         tracing::info!(
             grace_secs = self.settings.shutdown_grace.as_secs(),
             "shutting down: no new connections, finishing requests in flight"
         );
         control.graceful_shutdown(Some(self.settings.shutdown_grace));
-        let mut result = Ok(());
-        for server in servers {
-            match server.await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => result = Err(err),
-                Err(join) => result = Err(std::io::Error::other(join.to_string())),
+        let mut result = match failed_early {
+            Some(Ok(())) => Err(std::io::Error::other("a listener stopped unexpectedly")),
+            Some(Err(err)) => Err(err),
+            None => Ok(()),
+        };
+        while let Some(ended) = servers.join_next().await {
+            if let Err(err) = flatten(ended) {
+                result = Err(err);
             }
         }
         watcher.abort();
@@ -234,4 +241,8 @@ impl App {
         tracing::info!("stopped");
         result
     }
+}
+
+fn flatten(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {
+    ended.map_err(|join| std::io::Error::other(join.to_string()))?
 }

@@ -246,3 +246,41 @@ async fn graceful_shutdown_returns_cleanly_and_stops_listening() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn a_request_in_flight_is_finished_during_graceful_shutdown() {
+    let server = TestServer::start().await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let request = server
+        .client()
+        .post(server.url("/api/v1/setup"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    let in_flight = tokio::spawn(request);
+    tx.send(Ok(br#"{"token":"#.to_vec())).await.unwrap();
+    // Real network ordering, not domain time: let the request reach the server first.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !stopping.is_finished(),
+        "shutdown waits for the request in flight"
+    );
+    tx.send(Ok(format!(r#""{}"}}"#, "0".repeat(64)).into_bytes()))
+        .await
+        .unwrap();
+    drop(tx);
+
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(
+        response.status(),
+        404,
+        "answered normally: unknown set-up link"
+    );
+    stopping.await.unwrap().unwrap();
+}
