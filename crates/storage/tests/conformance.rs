@@ -209,8 +209,8 @@ async fn instants_round_trip_to_the_microsecond(db: &TestDb) {
     assert_eq!(found.created_at, at);
 }
 
-async fn setup_token_is_usable_until_one_microsecond_before_expiry(db: &TestDb) {
-    let store = db.store().await;
+/// Stores a fresh set-up token issued at the test epoch; returns it and its expiry.
+async fn issued_token(store: &Store) -> (SecretToken, Timestamp) {
     let token = SecretToken::generate().unwrap();
     let created = test_epoch();
     let expires = created.checked_add(SignedDuration::from_hours(1)).unwrap();
@@ -218,6 +218,12 @@ async fn setup_token_is_usable_until_one_microsecond_before_expiry(db: &TestDb) 
         .insert_setup_token(&token.hash(), created, expires)
         .await
         .unwrap();
+    (token, expires)
+}
+
+async fn setup_token_is_usable_until_one_microsecond_before_expiry(db: &TestDb) {
+    let store = db.store().await;
+    let (token, expires) = issued_token(&store).await;
     let just_before = expires.checked_sub(SignedDuration::from_micros(1)).unwrap();
     assert!(
         store
@@ -249,13 +255,8 @@ async fn setup_token_is_usable_until_one_microsecond_before_expiry(db: &TestDb) 
 
 async fn setup_token_is_consumed_exactly_once(db: &TestDb) {
     let store = db.store().await;
-    let token = SecretToken::generate().unwrap();
+    let (token, _) = issued_token(&store).await;
     let now = test_epoch();
-    let later = now.checked_add(SignedDuration::from_hours(1)).unwrap();
-    store
-        .insert_setup_token(&token.hash(), now, later)
-        .await
-        .unwrap();
     let unknown = SecretToken::generate().unwrap();
 
     let mut tx = store.begin().await.unwrap();
@@ -274,13 +275,8 @@ async fn setup_token_is_consumed_exactly_once(db: &TestDb) {
 
 async fn fifty_concurrent_consumers_of_one_token_yield_one_winner(db: &TestDb) {
     let store = Arc::new(db.store().await);
-    let token = SecretToken::generate().unwrap();
+    let (token, _) = issued_token(&store).await;
     let now = test_epoch();
-    let later = now.checked_add(SignedDuration::from_hours(1)).unwrap();
-    store
-        .insert_setup_token(&token.hash(), now, later)
-        .await
-        .unwrap();
 
     let attempts = (0..50).map(|_| {
         let store: Arc<Store> = Arc::clone(&store);

@@ -18,6 +18,14 @@ const ALERT_FATAL: u8 = 2;
 const ALERT_HANDSHAKE_FAILURE: u8 = 40;
 const ALERT_PROTOCOL_VERSION: u8 = 70;
 
+/// Sends a hand-made ClientHello and returns the server's first record.
+async fn hello(server: &TestServer, legacy_version: u16, offered: &'static [u16]) -> FirstRecord {
+    let addr = server.info.https_addr;
+    tokio::task::spawn_blocking(move || tls_probe::send_client_hello(addr, legacy_version, offered))
+        .await
+        .unwrap()
+}
+
 fn cert_pem(server: &TestServer) -> Vec<u8> {
     std::fs::read(&server.info.certificate.cert_path).unwrap()
 }
@@ -81,32 +89,23 @@ async fn tls12_clients_get_an_ecdhe_aead_suite() {
 async fn a_hand_made_tls12_hello_with_an_aead_suite_is_answered_with_server_hello() {
     // The control for the refusal tests below: the same hand-made hello, acceptable suite.
     let server = TestServer::start().await;
-    let addr = server.info.https_addr;
-    let first = tokio::task::spawn_blocking(move || {
-        tls_probe::send_client_hello(addr, 0x0303, &[suites::ECDHE_ECDSA_AES128_GCM_SHA256])
-    })
-    .await
-    .unwrap();
+    let first = hello(&server, 0x0303, &[suites::ECDHE_ECDSA_AES128_GCM_SHA256]).await;
     assert_eq!(first, FirstRecord::Handshake(2));
 }
 
 #[tokio::test]
 async fn tls11_is_refused() {
     let server = TestServer::start().await;
-    let addr = server.info.https_addr;
-    let first = tokio::task::spawn_blocking(move || {
-        tls_probe::send_client_hello(
-            addr,
-            0x0302,
-            &[
-                suites::ECDHE_ECDSA_AES128_CBC_SHA,
-                suites::RSA_AES128_CBC_SHA,
-                suites::ECDHE_ECDSA_AES128_GCM_SHA256,
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let first = hello(
+        &server,
+        0x0302,
+        &[
+            suites::ECDHE_ECDSA_AES128_CBC_SHA,
+            suites::RSA_AES128_CBC_SHA,
+            suites::ECDHE_ECDSA_AES128_GCM_SHA256,
+        ],
+    )
+    .await;
     assert_eq!(
         first,
         FirstRecord::Alert {
@@ -119,22 +118,18 @@ async fn tls11_is_refused() {
 #[tokio::test]
 async fn cbc_and_rsa_key_exchange_suites_are_refused() {
     let server = TestServer::start().await;
-    let addr = server.info.https_addr;
-    let first = tokio::task::spawn_blocking(move || {
-        tls_probe::send_client_hello(
-            addr,
-            0x0303,
-            &[
-                suites::ECDHE_ECDSA_AES128_CBC_SHA,
-                suites::ECDHE_ECDSA_AES256_CBC_SHA384,
-                suites::RSA_AES128_GCM_SHA256,
-                suites::RSA_AES128_CBC_SHA,
-                suites::RSA_3DES_EDE_CBC_SHA,
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let first = hello(
+        &server,
+        0x0303,
+        &[
+            suites::ECDHE_ECDSA_AES128_CBC_SHA,
+            suites::ECDHE_ECDSA_AES256_CBC_SHA384,
+            suites::RSA_AES128_GCM_SHA256,
+            suites::RSA_AES128_CBC_SHA,
+            suites::RSA_3DES_EDE_CBC_SHA,
+        ],
+    )
+    .await;
     assert_eq!(
         first,
         FirstRecord::Alert {
