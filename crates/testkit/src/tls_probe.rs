@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
 
@@ -27,7 +28,7 @@ pub fn handshake(
     alpn: &[&[u8]],
 ) -> Result<Negotiated, String> {
     let mut roots = RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut &roots_pem[..]) {
+    for cert in CertificateDer::pem_slice_iter(roots_pem) {
         roots
             .add(cert.map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::aws_lc_rs::{self as provider, cipher_suite};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::ResolvesServerCert;
 use rustls::sign::CertifiedKey;
@@ -88,7 +89,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     };
     let cert_pem = read(cert_path)?;
     let key_pem = read(key_path)?;
-    let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .filter_map(Result::ok)
         .collect();
     if chain.is_empty() {
@@ -96,12 +97,9 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
             path: cert_path.display().to_string(),
         });
     }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .ok()
-        .flatten()
-        .ok_or_else(|| TlsError::NoKey {
-            path: key_path.display().to_string(),
-        })?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| TlsError::NoKey {
+        path: key_path.display().to_string(),
+    })?;
     let signing_key = crypto_provider()
         .key_provider
         .load_private_key(key)

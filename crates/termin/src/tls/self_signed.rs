@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SanType};
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use super::TlsError;
 
@@ -124,7 +125,7 @@ fn write_atomically(path: &Path, content: &[u8], mode: u32) -> Result<(), TlsErr
 /// The DER of the certificate in `cert_path` (for fingerprints and trusting it in tests).
 pub fn leaf_der(cert_path: &Path) -> Option<CertificateDer<'static>> {
     let pem = std::fs::read(cert_path).ok()?;
-    rustls_pemfile::certs(&mut pem.as_slice()).next()?.ok()
+    CertificateDer::pem_slice_iter(&pem).next()?.ok()
 }
 
 #[cfg(test)]
