@@ -69,10 +69,10 @@ impl Services {
 
         for attempt in 1..=SLUG_ATTEMPTS {
             let mut tx = self.store.begin().await?;
-            if let SetupAuthority::Link(token) = &authority {
-                if !tx.consume_setup_token(&token.hash(), now).await? {
-                    return Err(DomainError::NotFound);
-                }
+            if let SetupAuthority::Link(token) = &authority
+                && !tx.consume_setup_token(&token.hash(), now).await?
+            {
+                return Err(DomainError::NotFound);
             }
             let slug = OrgSlug::from_name(&practice.org_name, attempt);
             if tx.slug_exists(&slug).await? {

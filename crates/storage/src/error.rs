@@ -51,17 +51,17 @@ const REGISTERED: [&UniqueConstraint; 2] = [&UQ_ORG_SLUG, &UQ_USER_EMAIL];
 
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &err {
-            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
-                let by_name = db.constraint();
-                let message = db.message();
-                let found = REGISTERED.into_iter().find(|c| {
-                    by_name == Some(c.name)
-                        || message.ends_with(&format!("constraint failed: {}", c.sqlite_columns))
-                });
-                if let Some(constraint) = found {
-                    return StorageError::Conflict(constraint);
-                }
+        if let sqlx::Error::Database(db) = &err
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            let by_name = db.constraint();
+            let message = db.message();
+            let found = REGISTERED.into_iter().find(|c| {
+                by_name == Some(c.name)
+                    || message.ends_with(&format!("constraint failed: {}", c.sqlite_columns))
+            });
+            if let Some(constraint) = found {
+                return StorageError::Conflict(constraint);
             }
         }
         StorageError::Database(err)

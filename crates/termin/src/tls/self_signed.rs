@@ -38,14 +38,14 @@ pub fn paths(data_dir: &Path) -> (PathBuf, PathBuf) {
 /// Returns the self-signed certificate's files, creating them when missing or expiring.
 pub fn ensure(data_dir: &Path, now: Timestamp) -> Result<SelfSignedFiles, TlsError> {
     let (cert, key) = paths(data_dir);
-    if let Some(expiry) = existing_expiry(&cert, &key) {
-        if expiry.duration_since(now) > RENEW_BEFORE {
-            return Ok(SelfSignedFiles {
-                cert,
-                key,
-                created: false,
-            });
-        }
+    if let Some(expiry) = existing_expiry(&cert, &key)
+        && expiry.duration_since(now) > RENEW_BEFORE
+    {
+        return Ok(SelfSignedFiles {
+            cert,
+            key,
+            created: false,
+        });
     }
     generate(&cert, &key, now)?;
     Ok(SelfSignedFiles {
