@@ -13,6 +13,9 @@ use termin_domain::DomainError;
 use termin_domain::password::Password;
 use tokio::sync::Semaphore;
 
+/// How long a request waits for a hashing slot before it is answered 503.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Argon2id cost parameters; stored in every PHC string so they can be raised later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashCost {
@@ -82,14 +85,24 @@ impl PasswordHasher {
         .await
     }
 
+    /// Runs `work` on the blocking pool once a slot is free. The slot travels with the work,
+    /// so a client that gives up does not free it before the hash is done; a request that
+    /// cannot get a slot within [`QUEUE_WAIT`] is told to come back later.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
     ) -> Result<T, DomainError> {
-        let _slot = self.slots.acquire().await.map_err(DomainError::internal)?;
-        tokio::task::spawn_blocking(work)
+        let slot = tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.slots).acquire_owned())
             .await
-            .map_err(DomainError::internal)?
+            .map_err(|_| DomainError::Unavailable)?
+            .map_err(DomainError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(slot);
+            result
+        })
+        .await
+        .map_err(DomainError::internal)?
     }
 }
 
@@ -110,6 +123,40 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn abandoned_work_keeps_its_slot_until_it_is_done() {
+        let hasher = PasswordHasher::new(HashCost::default(), 1);
+        let (release, wait_for_release) = std::sync::mpsc::channel::<()>();
+        let abandoned = tokio::spawn({
+            let hasher = hasher.clone();
+            async move {
+                hasher
+                    .run(move || {
+                        let _ = wait_for_release.recv();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        while hasher.slots.available_permits() == 1 {
+            tokio::task::yield_now().await;
+        }
+        // The client goes away; its blocking work does not.
+        abandoned.abort();
+        let _ = abandoned.await;
+        assert_eq!(
+            hasher.slots.available_permits(),
+            0,
+            "the running work still holds the slot"
+        );
+
+        release.send(()).unwrap();
+        while hasher.slots.available_permits() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert!(hasher.hash(&Password::new("Kx7!vbnq")).await.is_ok());
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 use termin_domain::DomainError;
 use termin_domain::ids::{OrgId, UserId};
 use termin_domain::org::OrgSlug;
-use termin_domain::setup::{NewPractice, setup_token_expiry};
+use termin_domain::setup::{NewPractice, NewPracticeInput, setup_token_expiry};
 use termin_domain::token::SecretToken;
 use termin_domain::user::{Role, UserStatus};
 use termin_storage::{NewOrganization, NewUser};
@@ -12,7 +12,7 @@ use crate::Services;
 
 /// Who may create a practice.
 #[derive(Debug)]
-pub enum SetupAuthority {
+enum SetupAuthority {
     /// Someone holding a set-up link printed by `serve`.
     Link(SecretToken),
     /// The operator on the server's command line (`termin setup`).
@@ -45,18 +45,48 @@ impl Services {
         Ok(Some(token))
     }
 
-    /// Whether a set-up link can still be used (to decide whether to show its form).
-    pub async fn setup_link_is_usable(&self, token: &SecretToken) -> Result<bool, DomainError> {
-        Ok(self
+    /// Checks a set-up link's token as presented; `NotFound` unless it can still be used.
+    pub async fn check_setup_link(&self, raw_token: &str) -> Result<SecretToken, DomainError> {
+        let token = SecretToken::parse(raw_token).map_err(|_| DomainError::NotFound)?;
+        if self
             .store
             .setup_token_is_usable(&token.hash(), self.clock.now())
-            .await?)
+            .await?
+        {
+            Ok(token)
+        } else {
+            Err(DomainError::NotFound)
+        }
+    }
+
+    /// Creates a practice with a set-up link. An unusable link is refused before the
+    /// input is even looked at, so nobody learns the form's rules without a valid link.
+    pub async fn create_practice_with_link(
+        &self,
+        raw_token: &str,
+        input: NewPracticeInput<'_>,
+    ) -> Result<CreatedPractice, DomainError> {
+        let token = self.check_setup_link(raw_token).await?;
+        let practice = NewPractice::parse(input, &self.password_policy)?;
+        self.create_practice(practice, SetupAuthority::Link(token))
+            .await
+    }
+
+    /// Creates a practice on the operator's command (`termin setup`).
+    pub async fn create_practice_as_operator(
+        &self,
+        input: NewPracticeInput<'_>,
+    ) -> Result<CreatedPractice, DomainError> {
+        let practice = NewPractice::parse(input, &self.password_policy)?;
+        self.create_practice(practice, SetupAuthority::Operator)
+            .await
     }
 
     /// Creates the practice and its owner (status "verification pending") in one
     /// transaction. With a link, the link is used up in the same transaction: of many
     /// concurrent attempts with one link, exactly one succeeds; the rest get `NotFound`.
-    pub async fn create_practice(
+    /// Every other outstanding link is retired with it.
+    async fn create_practice(
         &self,
         practice: NewPractice,
         authority: SetupAuthority,
@@ -74,6 +104,7 @@ impl Services {
             {
                 return Err(DomainError::NotFound);
             }
+            tx.retire_setup_tokens(now).await?;
             let slug = OrgSlug::from_name(&practice.org_name, attempt);
             if tx.slug_exists(&slug).await? {
                 continue;

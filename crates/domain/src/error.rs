@@ -75,6 +75,9 @@ pub enum DomainError {
     PasswordPolicy {
         violations: Vec<crate::password::Violation>,
     },
+    /// Overloaded or a dependency is down for the moment; the client should retry soon.
+    #[error("temporarily unavailable")]
+    Unavailable,
     /// Something broke that the client cannot fix. The cause is for the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

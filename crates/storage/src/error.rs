@@ -9,9 +9,13 @@ pub enum StorageError {
     /// A named unique constraint was violated.
     #[error("{}", .0.message)]
     Conflict(&'static UniqueConstraint),
-    #[error("database error")]
+    /// No connection became free in time, or the pool is closing: the database is
+    /// overloaded or going away, which a client may retry.
+    #[error("the database is busy: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
-    #[error("migration error")]
+    #[error("migration error: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
     #[error(
         "the database is newer than this termin: it has schema version {0}, which this binary does not know; upgrade termin"
@@ -51,6 +55,9 @@ const REGISTERED: [&UniqueConstraint; 2] = [&UQ_ORG_SLUG, &UQ_USER_EMAIL];
 
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {
+        if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) {
+            return StorageError::Unavailable(err);
+        }
         if let sqlx::Error::Database(db) = &err
             && db.kind() == sqlx::error::ErrorKind::UniqueViolation
         {
@@ -75,6 +82,10 @@ impl From<StorageError> for DomainError {
                 code: c.code,
                 message: c.message.to_owned(),
             },
+            StorageError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                DomainError::Unavailable
+            }
             other => DomainError::internal(other),
         }
     }

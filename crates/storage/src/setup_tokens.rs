@@ -60,4 +60,14 @@ impl Tx {
         .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    /// Marks every outstanding set-up token used: once a practice exists, no other link
+    /// printed earlier (by this or another instance) may create one.
+    pub async fn retire_setup_tokens(&mut self, now: Timestamp) -> StoreResult<u64> {
+        let result = sqlx::query("UPDATE setup_tokens SET used_at = $1 WHERE used_at IS NULL")
+            .bind(to_db(now))
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(result.rows_affected())
+    }
 }

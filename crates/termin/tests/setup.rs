@@ -119,6 +119,78 @@ async fn a_setup_link_works_once() {
 }
 
 #[tokio::test]
+async fn once_a_practice_exists_every_other_outstanding_link_is_dead() {
+    let server = TestServer::start().await;
+    let first = server.setup_token();
+    // A second instance (or a restart) printed another link in the meantime.
+    let second = server
+        .services
+        .issue_setup_link_if_needed()
+        .await
+        .unwrap()
+        .expect("still no practice, so a link is issued");
+    assert_eq!(
+        server
+            .get(&format!("/setup/{}", second.reveal()))
+            .await
+            .status(),
+        200
+    );
+
+    assert_eq!(
+        server
+            .post_json("/api/v1/setup", &practice(&first))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        server
+            .get(&format!("/setup/{}", second.reveal()))
+            .await
+            .status(),
+        404
+    );
+    let mut other = practice(second.reveal());
+    other["owner_email"] = json!("intruder@elsewhere.example");
+    assert_eq!(
+        server.post_json("/api/v1/setup", &other).await.status(),
+        404
+    );
+    assert_eq!(
+        server.services.store.count_organizations().await.unwrap(),
+        1
+    );
+    assert!(
+        server
+            .services
+            .issue_setup_link_if_needed()
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn setup_on_the_command_line_retires_the_printed_link() {
+    let server = TestServer::start().await;
+    let created = server
+        .services
+        .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
+            org_name: "Praxis am See",
+            time_zone: None,
+            owner_email: "owner@see.example",
+            owner_phone: "+4915123456789",
+            password: "Kx7!vbnq-Ahorn",
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.slug.as_str(), "praxis-am-see");
+    let path = format!("/setup/{}", server.setup_token());
+    assert_eq!(server.get(&path).await.status(), 404);
+}
+
+#[tokio::test]
 async fn a_setup_link_expires_after_exactly_one_hour() {
     let server = TestServer::start().await;
     let path = format!("/setup/{}", server.setup_token());

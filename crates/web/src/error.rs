@@ -44,43 +44,74 @@ struct Mapped {
 }
 
 fn map(err: &DomainError) -> Mapped {
-    let (status, code, message) = match err {
-        DomainError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
-        DomainError::Unauthenticated => (
-            StatusCode::UNAUTHORIZED,
-            "not_authenticated",
-            "Please sign in.".to_owned(),
-        ),
-        DomainError::Forbidden => (
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You are not allowed to do this.".to_owned(),
-        ),
-        DomainError::Conflict { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
-        DomainError::Invalid(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "Some fields are invalid.".to_owned(),
-        ),
+    let (code, message) = match err {
+        DomainError::NotFound => ("not_found", "Not found.".to_owned()),
+        DomainError::Unauthenticated => ("not_authenticated", "Please sign in.".to_owned()),
+        DomainError::Forbidden => ("forbidden", "You are not allowed to do this.".to_owned()),
+        DomainError::Conflict { code, message } => (*code, message.clone()),
+        DomainError::Invalid(_) => ("validation", "Some fields are invalid.".to_owned()),
         DomainError::PasswordPolicy { .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
             "password_policy",
             "The password does not meet the password rules.".to_owned(),
         ),
+        DomainError::Unavailable => (
+            "unavailable",
+            "Termin is busy right now. Please try again in a moment.".to_owned(),
+        ),
         DomainError::Internal(cause) => {
-            tracing::error!(error = %cause, source = ?std::error::Error::source(cause.as_ref()), "internal error");
+            // The cause's Display chain only: Debug forms of database errors can carry row
+            // data (PostgreSQL's "Failing row contains …").
+            tracing::error!(error = %display_chain(cause.as_ref()), "internal error");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Something went wrong on our side. Please try again later.".to_owned(),
             )
         }
     };
     Mapped {
-        status,
+        status: status_of(err),
         code,
         message,
     }
+}
+
+/// `cause: source: source …`, each by its Display.
+fn display_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(source) = next {
+        out.push_str(": ");
+        out.push_str(&source.to_string());
+        next = source.source();
+    }
+    out
+}
+
+/// The HTTP status a domain error is answered with.
+pub fn status_of(err: &DomainError) -> StatusCode {
+    match err {
+        DomainError::NotFound => StatusCode::NOT_FOUND,
+        DomainError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        DomainError::Forbidden => StatusCode::FORBIDDEN,
+        DomainError::Conflict { .. } => StatusCode::CONFLICT,
+        DomainError::Invalid(_) | DomainError::PasswordPolicy { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        DomainError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: u32 = 5;
+
+fn with_retry_after(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
 }
 
 /// An error answered as JSON.
@@ -91,11 +122,10 @@ pub enum ApiError {
     Malformed(String),
     /// The body is larger than any request of Termin's needs.
     TooLarge,
-    /// The service cannot answer now; the client should retry after `retry_after` seconds.
+    /// The service cannot answer now; the client should retry (503 with `Retry-After`).
     Unavailable {
         code: &'static str,
         message: String,
-        retry_after: u32,
     },
 }
 
@@ -116,20 +146,10 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::new("too_large", "The request body is too large."),
             ),
-            ApiError::Unavailable {
-                code,
-                message,
-                retry_after,
-            } => {
-                let mut response = json_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorBody::new(code, message),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-                response
-            }
+            ApiError::Unavailable { code, message } => with_retry_after(json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorBody::new(code, message),
+            )),
             ApiError::Domain(err) => {
                 let mapped = map(&err);
                 let mut body = ErrorBody::new(mapped.code, mapped.message);
@@ -152,7 +172,7 @@ impl IntoResponse for ApiError {
                     }
                     _ => {}
                 }
-                json_error(mapped.status, body)
+                with_retry_after(json_error(mapped.status, body))
             }
         }
     }
@@ -181,7 +201,7 @@ struct ErrorPage<'a> {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let mapped = map(&self.err);
-        error_page(self.lang, mapped.status)
+        with_retry_after(error_page(self.lang, mapped.status))
     }
 }
 
@@ -268,9 +288,11 @@ mod tests {
         let response = ApiError::Unavailable {
             code: "not_ready",
             message: "later".into(),
-            retry_after: 5,
         }
         .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let overloaded = ApiError::from(DomainError::Unavailable).into_response();
+        assert_eq!(overloaded.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(overloaded.headers()[header::RETRY_AFTER], "5");
     }
 }

@@ -4,8 +4,7 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use termin_app::setup::SetupAuthority;
-use termin_domain::setup::{NewPractice, NewPracticeInput};
+use termin_domain::setup::NewPracticeInput;
 use termin_domain::{DomainError, SystemClock};
 
 use super::Failure;
@@ -41,6 +40,7 @@ fn describe(err: DomainError) -> Failure {
             Failure::usage(format!("the password {}", rules.join(", ")))
         }
         DomainError::Conflict { message, .. } => Failure::other(message),
+        DomainError::Internal(cause) => Failure::other(format!("internal error: {cause}")),
         other => Failure::other(other),
     }
 }
@@ -49,19 +49,14 @@ pub async fn run(settings: Settings, args: SetupArgs) -> Result<(), Failure> {
     let password = read_password()?;
     let (store, _) = open_store(&settings).await.map_err(Failure::other)?;
     let services = services(store.clone(), Arc::new(SystemClock));
-    let practice = NewPractice::parse(
-        NewPracticeInput {
+    let created = services
+        .create_practice_as_operator(NewPracticeInput {
             org_name: &args.org_name,
             time_zone: args.time_zone.as_deref(),
             owner_email: &args.owner_email,
             owner_phone: &args.owner_phone,
             password: &password,
-        },
-        &services.password_policy,
-    )
-    .map_err(describe)?;
-    let created = services
-        .create_practice(practice, SetupAuthority::Operator)
+        })
         .await
         .map_err(describe);
     store.close().await;

@@ -21,13 +21,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Readiness::NotMigrated => ApiError::Unavailable {
             code: "not_ready",
             message: "The database schema is not migrated to this version.".into(),
-            retry_after: 5,
         }
         .into_response(),
         Readiness::Unreachable => ApiError::Unavailable {
             code: "not_ready",
             message: "The database is not reachable.".into(),
-            retry_after: 5,
         }
         .into_response(),
     }

@@ -8,13 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
-use termin_app::setup::{CreatedPractice, SetupAuthority};
 use termin_domain::DomainError;
-use termin_domain::setup::{NewPractice, NewPracticeInput};
-use termin_domain::token::SecretToken;
+use termin_domain::setup::NewPracticeInput;
 
 use crate::AppState;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, PageError, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
@@ -40,35 +38,15 @@ pub struct SetupFields {
 }
 
 impl SetupFields {
-    fn parse(&self, state: &AppState) -> Result<NewPractice, DomainError> {
-        NewPractice::parse(
-            NewPracticeInput {
-                org_name: &self.org_name,
-                time_zone: self.time_zone.as_deref(),
-                owner_email: &self.owner_email,
-                owner_phone: &self.owner_phone,
-                password: &self.password,
-            },
-            &state.services.password_policy,
-        )
+    fn input(&self) -> NewPracticeInput<'_> {
+        NewPracticeInput {
+            org_name: &self.org_name,
+            time_zone: self.time_zone.as_deref(),
+            owner_email: &self.owner_email,
+            owner_phone: &self.owner_phone,
+            password: &self.password,
+        }
     }
-}
-
-async fn create(
-    state: &AppState,
-    token: Option<SecretToken>,
-    fields: &SetupFields,
-) -> Result<CreatedPractice, DomainError> {
-    // An unusable link is refused before the form's content is even looked at.
-    let token = token.ok_or(DomainError::NotFound)?;
-    if !state.services.setup_link_is_usable(&token).await? {
-        return Err(DomainError::NotFound);
-    }
-    let practice = fields.parse(state)?;
-    state
-        .services
-        .create_practice(practice, SetupAuthority::Link(token))
-        .await
 }
 
 // ---- pages ----
@@ -171,16 +149,11 @@ async fn show_form(
     lang: Lang,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let page_err = |err| PageError { lang, err };
-    let parsed = SecretToken::parse(&token).map_err(|_| page_err(DomainError::NotFound))?;
-    if !state
+    state
         .services
-        .setup_link_is_usable(&parsed)
+        .check_setup_link(&token)
         .await
-        .map_err(page_err)?
-    {
-        return Err(page_err(DomainError::NotFound));
-    }
+        .map_err(|err| PageError { lang, err })?;
     let values = SetupFields::default();
     render::html(lang, &setup_page(lang, &token, &values, None))
 }
@@ -191,7 +164,11 @@ async fn submit_form(
     Path(token): Path<String>,
     Form(fields): Form<SetupFields>,
 ) -> Result<Response, PageError> {
-    match create(&state, SecretToken::parse(&token).ok(), &fields).await {
+    let created = state
+        .services
+        .create_practice_with_link(&token, fields.input())
+        .await;
+    match created {
         Ok(created) => render::html(
             lang,
             &SetupDone {
@@ -199,18 +176,16 @@ async fn submit_form(
                 slug: created.slug.as_str(),
             },
         ),
+        // Input the visitor can correct: show the form again with the messages.
         Err(
             err @ (DomainError::Invalid(_)
             | DomainError::PasswordPolicy { .. }
             | DomainError::Conflict { .. }),
-        ) => {
-            let status = if matches!(err, DomainError::Conflict { .. }) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            render::html_with_status(lang, status, &setup_page(lang, &token, &fields, Some(&err)))
-        }
+        ) => render::html_with_status(
+            lang,
+            status_of(&err),
+            &setup_page(lang, &token, &fields, Some(&err)),
+        ),
         Err(err) => Err(PageError { lang, err }),
     }
 }
@@ -230,7 +205,10 @@ async fn api_setup(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ApiSetup>,
 ) -> Result<Response, ApiError> {
-    let created = create(&state, SecretToken::parse(&body.token).ok(), &body.fields).await?;
+    let created = state
+        .services
+        .create_practice_with_link(&body.token, body.fields.input())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
