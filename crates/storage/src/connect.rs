@@ -62,11 +62,30 @@ fn sqlite_pragmas(busy_timeout: Duration) -> String {
     )
 }
 
+/// Creates the SQLite file with mode 0600, or narrows an existing one to it. SQLite gives
+/// its `-wal` and `-shm` files the database file's mode, so they follow.
+fn restrict_sqlite_file(path: &std::path::Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| StorageError::Database(sqlx::Error::Io(e));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+}
+
 impl Store {
-    /// Connects to `url`; for SQLite the file (not its directory) is created when missing.
+    /// Connects to `url`; for SQLite the file (not its directory) is created when missing,
+    /// readable by the owner only.
     pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
+        if let Some(path) = url.sqlite_path() {
+            restrict_sqlite_file(&path)?;
+        }
         let raw = match backend {
             Backend::Sqlite if !url.expose().contains("mode=") => {
                 let sep = if url.expose().contains('?') { '&' } else { '?' };
@@ -157,6 +176,15 @@ mod tests {
         assert_eq!(pragma("foreign_keys").await, "1");
         assert_eq!(pragma("synchronous").await, "2", "FULL");
         assert_eq!(pragma("busy_timeout").await, "7500");
+        store.migrate().await.unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["termin.db", "termin.db-wal", "termin.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
         store.close().await;
     }
 }

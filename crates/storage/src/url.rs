@@ -21,6 +21,8 @@ pub enum InvalidDatabaseUrl {
     NotAUrl,
     #[error("the sqlite URL names no file")]
     MissingPath,
+    #[error("an in-memory SQLite database would lose every booking at restart: name a file")]
+    InMemory,
 }
 
 impl DatabaseUrl {
@@ -43,6 +45,9 @@ impl DatabaseUrl {
                     backend,
                 })
             }
+            Backend::Sqlite if rest.starts_with(":memory:") || rest.contains("mode=memory") => {
+                Err(InvalidDatabaseUrl::InMemory)
+            }
             Backend::Sqlite => Ok(Self {
                 raw: raw.to_owned(),
                 backend,
@@ -62,21 +67,48 @@ impl DatabaseUrl {
         self.backend
     }
 
+    /// For SQLite: the database file's path. `None` for PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let rest = self.raw.split_once("://").map_or("", |(_, rest)| rest);
+        let path = rest.split('?').next().unwrap_or_default();
+        Some(std::path::PathBuf::from(path))
+    }
+
     /// The full URL including any password; only for connecting.
     pub(crate) fn expose(&self) -> &str {
         &self.raw
     }
 
-    /// The URL with its password replaced by `***`, safe to print and log.
+    /// The URL with every password (in the user part or as a `password`/`sslpassword`
+    /// query parameter) replaced by `***`, safe to print and log.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.raw) {
-            Ok(mut url) if url.password().is_some() => {
-                // set_password only fails for URLs that cannot have one, excluded above.
-                let _ = url.set_password(Some("***"));
-                url.to_string()
-            }
-            _ => self.raw.clone(),
+        let Ok(mut url) = url::Url::parse(&self.raw) else {
+            return self.raw.clone();
+        };
+        if url.password().is_some() {
+            // set_password only fails for URLs that cannot have one, excluded above.
+            let _ = url.set_password(Some("***"));
         }
+        let secret_param =
+            |k: &str| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+        if url.query_pairs().any(|(k, _)| secret_param(&k)) {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if secret_param(&k) {
+                        "***".to_owned()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        url.to_string()
     }
 }
 
@@ -121,9 +153,38 @@ mod tests {
     }
 
     #[test]
+    fn passwords_in_the_query_never_show_either() {
+        let url = DatabaseUrl::parse(
+            "postgres://termin@db.example/termin?sslmode=verify-full&password=s3cr3t&sslpassword=k3y",
+        )
+        .unwrap();
+        let shown = url.redacted();
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("k3y"),
+            "{shown}"
+        );
+        assert!(shown.contains("sslmode=verify-full"), "{shown}");
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_refused() {
+        for raw in ["sqlite://:memory:", "sqlite://x.db?mode=memory"] {
+            assert_eq!(
+                DatabaseUrl::parse(raw),
+                Err(InvalidDatabaseUrl::InMemory),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
     fn sqlite_urls_are_kept_as_given() {
         let url = DatabaseUrl::parse("sqlite:///var/lib/termin/termin.db").unwrap();
         assert_eq!(url.backend(), Backend::Sqlite);
         assert_eq!(url.redacted(), "sqlite:///var/lib/termin/termin.db");
+        assert_eq!(
+            url.sqlite_path(),
+            Some(std::path::PathBuf::from("/var/lib/termin/termin.db"))
+        );
     }
 }

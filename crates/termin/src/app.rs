@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -99,10 +99,21 @@ fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
         path: dir.display().to_string(),
         source,
     };
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(err)?;
-        // The data directory holds the database and the TLS key: owner only.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    // The data directory holds the database and the TLS key: owner only. Created so from
+    // the start (no window in which it is world-readable); an operator's existing directory
+    // is left as it is, but a loose one is reported.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(err)?;
+    let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            data_dir = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "the data directory is accessible to other users; `chmod 700` it"
+        );
     }
     Ok(())
 }

@@ -304,6 +304,17 @@ impl RawConfig {
                         ));
                     }
                 }
+                // Load the pair once now, so a wrong file is a configuration error (exit 2)
+                // that names the key, not a failure at the first handshake.
+                if let Err(err) = crate::tls::load_certified_key(&cert, &key) {
+                    let key_name = match err {
+                        crate::tls::TlsError::NoKey { .. }
+                        | crate::tls::TlsError::BadKey(_)
+                        | crate::tls::TlsError::KeyMismatch => "tls.key",
+                        _ => "tls.cert",
+                    };
+                    return Err(ConfigError::new(key_name, err.to_string()));
+                }
                 TlsSource::Files { cert, key }
             }
         };

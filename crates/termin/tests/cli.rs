@@ -126,6 +126,58 @@ fn secrets_in_the_database_url_are_never_printed() {
 }
 
 #[test]
+fn operator_tls_files_are_checked_at_start_and_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = termin_testkit::pki::TestCa::new();
+    let (cert, key) = (dir.path().join("chain.pem"), dir.path().join("key.pem"));
+    ca.issue_localhost(&cert, &key);
+    let (other_cert, other_key) = (dir.path().join("c2.pem"), dir.path().join("k2.pem"));
+    ca.issue_localhost(&other_cert, &other_key);
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+
+    let check = |cert: &std::path::Path, key: &std::path::Path| {
+        run(termin(&dir.path().join("data"))
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .args(["config", "check"]))
+    };
+    let good = check(&cert, &key);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    assert!(text(&good.stdout).contains(&format!("cert = \"{}\"", cert.display())));
+
+    let mismatched = check(&cert, &other_key);
+    assert_eq!(mismatched.status.code(), Some(2));
+    assert!(
+        text(&mismatched.stderr).contains("`tls.key`"),
+        "{}",
+        text(&mismatched.stderr)
+    );
+
+    let not_pem = check(&garbage, &key);
+    assert_eq!(not_pem.status.code(), Some(2));
+    assert!(
+        text(&not_pem.stderr).contains("`tls.cert`"),
+        "{}",
+        text(&not_pem.stderr)
+    );
+}
+
+#[test]
+fn the_data_directory_and_database_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new-data-dir");
+    let out = run(termin(&data).arg("migrate"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("termin.db")), 0o600);
+}
+
+#[test]
 fn migrate_applies_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
     let first = run(termin(dir.path()).arg("migrate"));
@@ -206,9 +258,11 @@ fn setup_without_password_stdin_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// A running `termin serve` with its banner read from stdout.
+/// A running `termin serve` with its banner read from stdout; its stderr (the logs) is
+/// drained by a thread so that a chatty server never blocks on a full pipe.
 struct Served {
     child: Child,
+    logs: std::thread::JoinHandle<String>,
     port: u16,
     setup_link: String,
     fingerprint: String,
@@ -227,6 +281,12 @@ fn serve(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Served {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut logs = String::new();
+        let _ = stderr.read_to_string(&mut logs);
+        logs
+    });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (mut port, mut link, mut fingerprint) = (0, String::new(), String::new());
     for line in lines.by_ref() {
@@ -247,6 +307,7 @@ fn serve(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Served {
     assert!(port > 0 && !link.is_empty(), "banner read");
     Served {
         child,
+        logs,
         port,
         setup_link: link,
         fingerprint,
@@ -262,14 +323,16 @@ fn sigterm(child: &Child) {
     assert!(status.success());
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+/// Waits for the process without blocking the test's runtime: the client's connection
+/// tasks must keep running to answer the server's graceful HTTP/2 GOAWAY.
+async fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
         assert!(std::time::Instant::now() < deadline, "termin did not stop");
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -278,6 +341,7 @@ fn client_for(served: &Served) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
         .resolve("localhost", ([127, 0, 0, 1], served.port).into())
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
 }
@@ -327,17 +391,10 @@ async fn serve_runs_a_full_flow_logs_no_secrets_and_stops_cleanly_on_sigterm() {
     assert_eq!(again.status(), 404);
 
     sigterm(&served.child);
-    let status = wait_with_timeout(&mut served.child, Duration::from_secs(30));
+    let status = wait_with_timeout(&mut served.child, Duration::from_secs(30)).await;
     assert_eq!(status.code(), Some(0));
 
-    let mut logs = String::new();
-    served
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = served.logs.join().unwrap();
     for secret in [password, weak_password, &token] {
         assert!(!logs.contains(secret), "a secret appears in the logs");
     }
