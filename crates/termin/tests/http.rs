@@ -95,6 +95,23 @@ async fn unknown_api_routes_answer_the_contract_json_error() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_answers_405_in_the_contract_shape() {
+    let server = TestServer::start().await;
+    let response = server.get("/api/v1/setup").await;
+    assert_eq!(response.status(), 405);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "method_not_allowed");
+    let page = server
+        .client()
+        .delete(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 405);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+}
+
+#[tokio::test]
 async fn unknown_pages_answer_an_html_page_in_the_browsers_language() {
     let server = TestServer::start().await;
     let german = server.get("/nirgendwo").await;

@@ -122,6 +122,8 @@ pub enum ApiError {
     Malformed(String),
     /// The body is larger than any request of Termin's needs.
     TooLarge,
+    /// The route exists, but not for this method.
+    MethodNotAllowed,
     /// The service cannot answer now; the client should retry (503 with `Retry-After`).
     Unavailable {
         code: &'static str,
@@ -141,6 +143,10 @@ impl IntoResponse for ApiError {
             ApiError::Malformed(message) => json_error(
                 StatusCode::BAD_REQUEST,
                 ErrorBody::new("malformed", message),
+            ),
+            ApiError::MethodNotAllowed => json_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorBody::new("method_not_allowed", "This method is not allowed here."),
             ),
             ApiError::TooLarge => json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,14 +1,16 @@
 //! Middleware applied to every response: security headers, request ids and request logs,
 //! a body-size limit, and turning a panic into a plain 500.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::StatusCode;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tracing::Instrument;
 
 use crate::AppState;
@@ -17,6 +19,10 @@ use crate::i18n::Lang;
 
 /// Requests larger than this are refused before a handler sees them.
 const MAX_BODY_BYTES: usize = 256 * 1024;
+/// A request body must arrive within this time (slow-body clients hold no worker for long).
+const BODY_TIMEOUT: Duration = Duration::from_secs(15);
+/// No request may take longer than this; it is answered 503 then.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,6 +38,11 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), g
 pub fn apply(routes: Router, _state: AppState) -> Router {
     routes
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         .layer(CatchPanicLayer::custom(|_panic| {
             // The panic message may hold data; it is already printed by the panic hook
             // to the log, never to the client.
@@ -75,6 +86,13 @@ async fn security_headers(request: Request, next: Next) -> Response {
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // Also for the timeout layer's bare 503: tell clients when to come back.
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert(HeaderValue::from_static("5"));
+    }
     response
 }
 
@@ -118,6 +136,15 @@ async fn request_log(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The answer for a known route called with the wrong method.
+pub async fn method_not_allowed(lang: Lang, request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError::MethodNotAllowed.into_response()
+    } else {
+        error_page(lang, axum::http::StatusCode::METHOD_NOT_ALLOWED)
+    }
 }
 
 /// The answer for a route that does not exist: JSON under `/api/`, a page elsewhere.

@@ -9,6 +9,9 @@ use crate::app::{App, StartupInfo};
 use crate::config::Settings;
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
+    // Listen for signals before anything else, so that a SIGTERM during start-up already
+    // means "stop gracefully" rather than the default "die".
+    let shutdown = shutdown_signal().map_err(Failure::other)?;
     let app = App::build(settings, Arc::new(SystemClock))
         .await
         .map_err(Failure::other)?;
@@ -19,9 +22,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         schema_version = app.info().migrations.schema_version,
         "termin is serving"
     );
-    app.run_until(shutdown_signal())
-        .await
-        .map_err(Failure::other)
+    app.run_until(shutdown).await.map_err(Failure::other)
 }
 
 /// What the operator needs at start: where to connect, which certificate to expect, and
@@ -64,22 +65,15 @@ fn print_banner(info: &StartupInfo) {
     }
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+/// A future that completes on SIGTERM or SIGINT (Ctrl-C); the handlers are installed now.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-        _ => {
-            // Without signal handlers, Ctrl-C is the only way to stop.
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }

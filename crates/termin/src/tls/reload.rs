@@ -100,3 +100,51 @@ impl ResolvesServerCert for ReloadingResolver {
         Some(Arc::clone(&current.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::self_signed;
+
+    fn fresh_pair(dir: &std::path::Path, name: &str) -> (PathBuf, PathBuf) {
+        let sub = dir.join(name);
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let files = self_signed::ensure(&sub, now).unwrap();
+        (files.cert, files.key)
+    }
+
+    #[test]
+    fn a_mismatched_key_is_refused_and_the_old_certificate_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = fresh_pair(dir.path(), "a");
+        let resolver = ReloadingResolver::load(cert.clone(), key.clone()).unwrap();
+        let served = resolver.fingerprint();
+        assert!(
+            !resolver.reload_if_changed().unwrap(),
+            "nothing changed yet"
+        );
+
+        let (_, other_key) = fresh_pair(dir.path(), "b");
+        std::fs::write(&key, std::fs::read(&other_key).unwrap()).unwrap();
+        assert!(matches!(
+            resolver.reload_if_changed(),
+            Err(TlsError::KeyMismatch)
+        ));
+        assert_eq!(resolver.fingerprint(), served);
+        // Reported once, not on every tick.
+        assert!(!resolver.reload_if_changed().unwrap());
+    }
+
+    #[test]
+    fn a_renewed_pair_replaces_the_served_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = fresh_pair(dir.path(), "a");
+        let resolver = ReloadingResolver::load(cert.clone(), key.clone()).unwrap();
+        let before = resolver.fingerprint();
+        let (new_cert, new_key) = fresh_pair(dir.path(), "b");
+        std::fs::copy(&new_key, &key).unwrap();
+        std::fs::copy(&new_cert, &cert).unwrap();
+        assert!(resolver.reload_if_changed().unwrap());
+        assert_ne!(resolver.fingerprint(), before);
+    }
+}

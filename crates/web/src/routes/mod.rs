@@ -18,4 +18,5 @@ pub fn all() -> Router<AppState> {
         .route("/assets/{name}", get(crate::assets::serve))
         .merge(setup::routes())
         .fallback(crate::middleware::not_found)
+        .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }
