@@ -5,6 +5,7 @@
 //! private, so once a value exists it is valid.
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod ids;
 pub mod org;

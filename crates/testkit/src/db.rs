@@ -106,6 +106,22 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("raw SQL failed: {e}: {sql}"));
     }
 
+    /// The first column of every row of a raw query, as text (NULL as `None`).
+    pub async fn raw_strings(&self, sql: &str) -> Vec<Option<String>> {
+        use sqlx::Row;
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.url)
+            .await
+            .expect("raw connection");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("raw SQL failed: {e}: {sql}"));
+        rows.iter()
+            .map(|r| r.try_get::<Option<String>, _>(0).expect("a text column"))
+            .collect()
+    }
+
     /// Drops the PostgreSQL database (the SQLite directory goes with the value).
     pub async fn cleanup(mut self) {
         if let Some((admin_url, name)) = self.pg_admin.take() {
