@@ -74,10 +74,7 @@ impl Transport for FileTransport {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "file {} (not sent: development transport)",
-            self.path.display()
-        )
+        self.path.display().to_string()
     }
 }
 

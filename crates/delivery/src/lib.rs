@@ -8,4 +8,4 @@ mod smtp;
 
 pub use file::FileTransport;
 pub use sms_http::{SmsBodyFormat, SmsHttpConfig, SmsHttpTransport};
-pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport};
+pub use smtp::{SmtpConfig, SmtpConfigError, SmtpSecurity, SmtpTransport};

@@ -79,9 +79,25 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+impl SmtpConfig {
+    /// Checks what can be checked without connecting: the sender, the CA certificate and
+    /// that plain SMTP goes only to this machine. Needs no async runtime.
+    pub fn check(&self) -> Result<Mailbox, SmtpConfigError> {
+        let from: Mailbox = self.from.parse().map_err(|_| SmtpConfigError::From)?;
+        if self.security == SmtpSecurity::None && !is_loopback(&self.host) {
+            return Err(SmtpConfigError::PlainToRemote);
+        }
+        if let Some(pem) = &self.ca_pem {
+            Certificate::from_pem(pem).map_err(|_| SmtpConfigError::Ca)?;
+        }
+        Ok(from)
+    }
+}
+
 impl SmtpTransport {
+    /// Builds the transport (its connection pool needs a running Tokio runtime).
     pub fn new(config: &SmtpConfig) -> Result<Self, SmtpConfigError> {
-        let from: Mailbox = config.from.parse().map_err(|_| SmtpConfigError::From)?;
+        let from = config.check()?;
         let tls_parameters = || {
             let mut builder = TlsParameters::builder(config.host.clone());
             if let Some(pem) = &config.ca_pem {
@@ -96,8 +112,7 @@ impl SmtpTransport {
         let tls = match config.security {
             SmtpSecurity::Tls => Tls::Wrapper(tls_parameters()?),
             SmtpSecurity::StartTls => Tls::Required(tls_parameters()?),
-            SmtpSecurity::None if is_loopback(&config.host) => Tls::None,
-            SmtpSecurity::None => return Err(SmtpConfigError::PlainToRemote),
+            SmtpSecurity::None => Tls::None,
         };
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())

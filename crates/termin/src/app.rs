@@ -16,9 +16,12 @@ use termin_app::{PasswordHasher, Services};
 use termin_domain::Clock;
 use termin_storage::{MigrationReport, PoolSettings, Store};
 
-use crate::config::{Settings, TlsSource};
+use crate::config::{EmailDelivery, Settings, SmsDelivery, TlsSource};
 use crate::tls::reload::ReloadingResolver;
 use crate::tls::{self, TlsError};
+use termin_app::delivery::{Deliverer, Transport};
+use termin_delivery::{FileTransport, SmsHttpTransport, SmtpTransport};
+use termin_domain::delivery::Channel;
 
 /// Why start-up failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,8 @@ pub enum StartupError {
     },
     #[error("cannot prepare the first-run set-up link: {0}")]
     Setup(termin_domain::DomainError),
+    #[error("cannot set up message delivery: {0}")]
+    Delivery(String),
 }
 
 /// What the operator is told at start-up.
@@ -57,6 +62,16 @@ pub struct StartupInfo {
     pub migrations: MigrationReport,
     /// Present when no practice exists yet: the one-time link to create the first one.
     pub setup_link: Option<String>,
+    pub email_delivery: DeliveryInfo,
+    pub sms_delivery: DeliveryInfo,
+}
+
+/// Where one channel's messages go.
+#[derive(Debug, Clone)]
+pub struct DeliveryInfo {
+    pub description: String,
+    /// True for the development `file` transport: nothing is really sent.
+    pub file: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +85,7 @@ pub struct CertificateInfo {
 pub struct App {
     settings: Settings,
     services: Services,
+    deliverer: Deliverer,
     resolver: Arc<ReloadingResolver>,
     https: TcpListener,
     redirect: Option<TcpListener>,
@@ -124,6 +140,36 @@ pub fn services(store: Store, clock: Arc<dyn Clock>) -> Services {
     Services::new(store, clock, PasswordHasher::new(HashCost::default(), cpus))
 }
 
+/// How often the outbox is checked for due messages.
+const DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The outbox worker with the configured transports (the `file` transport by default).
+fn deliverer(
+    settings: &Settings,
+    services: &Services,
+) -> Result<(Deliverer, DeliveryInfo, DeliveryInfo), StartupError> {
+    let email: Arc<dyn Transport> = match &settings.email {
+        EmailDelivery::File => Arc::new(FileTransport::new(&settings.data_dir, Channel::Email)),
+        EmailDelivery::Smtp(config) => {
+            Arc::new(SmtpTransport::new(config).map_err(|e| StartupError::Delivery(e.to_string()))?)
+        }
+    };
+    let sms: Arc<dyn Transport> = match &settings.sms {
+        SmsDelivery::File => Arc::new(FileTransport::new(&settings.data_dir, Channel::Sms)),
+        SmsDelivery::Http(config) => Arc::new(
+            SmsHttpTransport::new(config.as_ref().clone()).map_err(StartupError::Delivery)?,
+        ),
+    };
+    let info = |t: &Arc<dyn Transport>, file: bool| DeliveryInfo {
+        description: t.describe(),
+        file,
+    };
+    let email_info = info(&email, matches!(settings.email, EmailDelivery::File));
+    let sms_info = info(&sms, matches!(settings.sms, SmsDelivery::File));
+    let deliverer = Deliverer::new(services.store.clone(), services.clock.clone(), email, sms);
+    Ok((deliverer, email_info, sms_info))
+}
+
 fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
     let err = |source| StartupError::Bind { addr, source };
     let listener = TcpListener::bind(addr).map_err(err)?;
@@ -162,6 +208,7 @@ impl App {
             .map_err(StartupError::Setup)?
             .map(|token| format!("{public_origin}/setup/{}", token.reveal()));
 
+        let (deliverer, email_delivery, sms_delivery) = deliverer(&settings, &services)?;
         let info = StartupInfo {
             https_addr,
             redirect_addr,
@@ -175,10 +222,13 @@ impl App {
             database: settings.database_url.redacted(),
             migrations,
             setup_link,
+            email_delivery,
+            sms_delivery,
         };
         Ok(Self {
             settings,
             services,
+            deliverer,
             resolver,
             https,
             redirect,
@@ -192,6 +242,11 @@ impl App {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// The outbox worker, for tests that deliver on demand.
+    pub fn deliverer(&self) -> &Deliverer {
+        &self.deliverer
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
@@ -222,6 +277,11 @@ impl App {
                 .serve(router.into_make_service());
             servers.spawn(plain);
         }
+        let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(());
+        let delivery = tokio::spawn(self.deliverer.clone().run(DELIVERY_INTERVAL, async move {
+            let mut stopped = delivery_stopped;
+            let _ = stopped.changed().await;
+        }));
         let watcher = self
             .resolver
             .clone()
@@ -248,6 +308,9 @@ impl App {
             }
         }
         watcher.abort();
+        // The outbox worker finishes the message in hand (its lease protects the rest).
+        let _ = stop_delivery.send(());
+        let _ = delivery.await;
         self.services.store.close().await;
         tracing::info!("stopped");
         result

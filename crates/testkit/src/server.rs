@@ -9,6 +9,7 @@ use std::time::Duration;
 use termin::config::{RawConfig, Settings};
 use termin::{App, StartupInfo};
 use termin_app::Services;
+use termin_app::delivery::Deliverer;
 use termin_domain::ManualClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -28,6 +29,7 @@ pub struct TestServer {
     pub info: StartupInfo,
     pub clock: ManualClock,
     pub services: Services,
+    pub deliverer: Deliverer,
     pub data_dir: PathBuf,
     db: Option<TestDb>,
     client: reqwest::Client,
@@ -78,6 +80,7 @@ impl TestServerBuilder {
             .expect("server starts");
         let info = app.info().clone();
         let services = app.services().clone();
+        let deliverer = app.deliverer().clone();
         let client = client_trusting(&info);
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(app.run_until(async {
@@ -87,6 +90,7 @@ impl TestServerBuilder {
             info,
             clock,
             services,
+            deliverer,
             data_dir: data.path().to_owned(),
             db: Some(db),
             client,
@@ -159,6 +163,22 @@ impl TestServer {
             .send()
             .await
             .expect("POST")
+    }
+
+    /// Delivers every due outbox message now (with the `file` transport unless the test
+    /// configured another) and returns what the `file` transport wrote for `channel`
+    /// (`"email"` or `"sms"`), one JSON object per message.
+    pub async fn outbox(&self, channel: &str) -> Vec<serde_json::Value> {
+        self.deliverer.deliver_due().await.expect("outbox delivery");
+        let path = self
+            .data_dir
+            .join("outbox")
+            .join(format!("{channel}.jsonl"));
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("outbox line is JSON"))
+            .collect()
     }
 
     /// The server's database.

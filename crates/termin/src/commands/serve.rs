@@ -55,6 +55,20 @@ fn print_banner(info: &StartupInfo) {
         "Database: {} (schema version {})",
         info.database, info.migrations.schema_version
     );
+    let channels = [
+        ("E-mail", &info.email_delivery, "[smtp]"),
+        ("SMS", &info.sms_delivery, "[sms]"),
+    ];
+    for (channel, delivery, section) in channels {
+        if delivery.file {
+            println!(
+                "{channel}: NOT SENT, written to {} — configure {section} to send",
+                delivery.description
+            );
+        } else {
+            println!("{channel}: {}", delivery.description);
+        }
+    }
     if let Some(link) = &info.setup_link {
         println!();
         println!(

@@ -9,10 +9,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod delivery;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use termin_storage::DatabaseUrl;
+
+pub use delivery::{EmailDelivery, RawSms, RawSmtp, SmsDelivery};
 
 /// The configuration as the sources state it; every field has a default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +31,8 @@ pub struct RawConfig {
     pub http: RawHttp,
     pub database: RawDatabase,
     pub log: RawLog,
+    pub smtp: RawSmtp,
+    pub sms: RawSms,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +87,8 @@ impl Default for RawConfig {
             http: RawHttp::default(),
             database: RawDatabase::default(),
             log: RawLog::default(),
+            smtp: RawSmtp::default(),
+            sms: RawSms::default(),
         }
     }
 }
@@ -159,7 +167,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &str, message: impl Into<String>) -> Self {
         Self {
             key: key.to_owned(),
             message: message.into(),
@@ -168,7 +176,7 @@ impl ConfigError {
 }
 
 /// Sections of the configuration; `TERMIN_<SECTION>_<KEY>` addresses `<section>.<key>`.
-const SECTIONS: [&str; 4] = ["tls", "http", "database", "log"];
+const SECTIONS: [&str; 6] = ["tls", "http", "database", "log", "smtp", "sms"];
 /// Top-level keys that contain an underscore and must not be split into a section.
 const TOP_LEVEL: [&str; 4] = ["data_dir", "listen", "database_url", "public_url"];
 /// `TERMIN_*` variables that are not configuration keys.
@@ -256,6 +264,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub email: EmailDelivery,
+    pub sms: SmsDelivery,
 }
 
 impl RawConfig {
@@ -346,6 +356,8 @@ impl RawConfig {
                 "must be at most 3600",
             ));
         }
+        let email = self.smtp.validate()?;
+        let sms = self.sms.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::new("log.level", format!("not a valid log filter: {e}")))?;
         Ok(Settings {
@@ -360,6 +372,8 @@ impl RawConfig {
             db_max_connections: self.database.max_connections,
             log_format: self.log.format,
             log_level: self.log.level,
+            email,
+            sms,
         })
     }
 }
@@ -414,11 +428,54 @@ impl Settings {
             LogFormat::Text => "text",
             LogFormat::Json => "json",
         };
+        out.push_str(&self.render_delivery(&quote));
         out.push_str(&format!(
             "\n[log]\nformat = {}\nlevel = {}\n",
             quote(format),
             quote(&self.log_level)
         ));
+        out
+    }
+
+    /// The `[smtp]` and `[sms]` sections, secrets as `***`.
+    fn render_delivery(&self, quote: &dyn Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        match &self.email {
+            EmailDelivery::File => out.push_str(
+                "\n[smtp]\n# not configured: e-mail goes to data_dir/outbox/email.jsonl\n",
+            ),
+            EmailDelivery::Smtp(c) => {
+                let security = match c.security {
+                    termin_delivery::SmtpSecurity::Tls => "tls",
+                    termin_delivery::SmtpSecurity::StartTls => "starttls",
+                    termin_delivery::SmtpSecurity::None => "none",
+                };
+                out.push_str(&format!(
+                    "\n[smtp]\nhost = {}\nport = {}\nsecurity = {}\nfrom = {}\n",
+                    quote(&c.host),
+                    c.port,
+                    quote(security),
+                    quote(&c.from)
+                ));
+                if let Some(user) = &c.username {
+                    out.push_str(&format!("username = {}\npassword = \"***\"\n", quote(user)));
+                }
+            }
+        }
+        match &self.sms {
+            SmsDelivery::File => {
+                out.push_str("\n[sms]\n# not configured: SMS go to data_dir/outbox/sms.jsonl\n")
+            }
+            SmsDelivery::Http(c) => {
+                let mut url = c.url.clone();
+                url.set_query(None);
+                let _ = url.set_password(None);
+                out.push_str(&format!("\n[sms]\nurl = {}\n", quote(url.as_str())));
+                if c.authorization.is_some() {
+                    out.push_str("authorization = \"***\"\n");
+                }
+            }
+        }
         out
     }
 
