@@ -62,7 +62,7 @@ impl PasswordHasher {
         self.run(move || {
             let argon2 = Self::argon2(cost)?;
             argon2
-                .hash_password(password.expose().as_bytes())
+                .hash_password(password.normalized().as_bytes())
                 .map(|h| h.to_string())
                 .map_err(DomainError::internal)
         })
@@ -79,7 +79,7 @@ impl PasswordHasher {
             // The parameters come from the PHC string itself; `cost` only fills the gaps.
             let argon2 = Self::argon2(cost)?;
             Ok(argon2
-                .verify_password(password.expose().as_bytes(), &parsed)
+                .verify_password(password.normalized().as_bytes(), &parsed)
                 .is_ok())
         })
         .await

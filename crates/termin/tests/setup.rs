@@ -263,6 +263,37 @@ async fn a_weak_password_lists_every_violated_rule() {
 }
 
 #[tokio::test]
+async fn a_leaked_password_is_refused_even_when_it_meets_the_composition_rule() {
+    let server = TestServer::start().await;
+    let mut body = practice(&server.setup_token());
+    body["password"] = json!("Password1!");
+    let response = server.post_json("/api/v1/setup", &body).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["violations"], json!(["common_password"]));
+}
+
+#[tokio::test]
+async fn the_setup_page_lists_the_password_rules_for_live_checking() {
+    let server = TestServer::start().await;
+    let html = server
+        .client()
+        .get(server.url(&format!("/setup/{}", server.setup_token())))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for rule in ["length", "upper", "lower", "digit", "special"] {
+        assert!(html.contains(&format!("data-rule=\"{rule}\"")), "{rule}");
+    }
+    assert!(html.contains("At least 8 characters"));
+    assert!(html.contains("<script src=\"/assets/app.js\" defer></script>"));
+}
+
+#[tokio::test]
 async fn the_form_re_renders_with_field_errors_and_never_echoes_the_password() {
     let server = TestServer::start().await;
     let path = format!("/setup/{}", server.setup_token());
