@@ -2,6 +2,7 @@
 //! They combine domain rules, the store, the clock and (later) the outbox. HTTP handlers and
 //! CLI commands call exactly one of them and render its result.
 
+pub mod auth;
 pub mod delivery;
 pub mod passwords;
 pub mod setup;
@@ -21,6 +22,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub password_policy: PasswordPolicy,
+    /// A hash of nothing, verified against when an e-mail address is unknown.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Services {
@@ -30,6 +33,7 @@ impl Services {
             clock,
             hasher,
             password_policy: PasswordPolicy::default(),
+            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 }

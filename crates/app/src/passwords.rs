@@ -69,6 +69,25 @@ impl PasswordHasher {
         .await
     }
 
+    /// Whether a stored hash was made with weaker parameters than today's (or another
+    /// algorithm), so that it should be replaced at the next successful login.
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return true;
+        };
+        let param = |name: &str| {
+            parsed
+                .params
+                .get_str(name)
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        parsed.algorithm.as_str() != "argon2id"
+            || param("m") < self.cost.memory_kib
+            || param("t") < self.cost.iterations
+            || param("p") < self.cost.parallelism
+    }
+
     /// Checks a password against a stored PHC string. `Ok(false)` for a wrong password.
     pub async fn verify(&self, password: &Password, phc: &str) -> Result<bool, DomainError> {
         let password = password.clone();
@@ -157,6 +176,32 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         assert!(hasher.hash(&Password::new("Kx7!vbnq")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_made_with_weaker_parameters_are_flagged_for_rehash() {
+        let weak = PasswordHasher::new(
+            HashCost {
+                memory_kib: 8192,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+        );
+        let strong = PasswordHasher::new(HashCost::default(), 1);
+        let pw = Password::new("Kx7!vbnq");
+        let old = weak.hash(&pw).await.unwrap();
+        assert!(strong.needs_rehash(&old));
+        assert!(
+            strong.verify(&pw, &old).await.unwrap(),
+            "old hashes still verify"
+        );
+        let new = strong.hash(&pw).await.unwrap();
+        assert!(!strong.needs_rehash(&new));
+        assert!(
+            strong.needs_rehash("$2b$12$abcdefghijklmnopqrstuu"),
+            "not Argon2id"
+        );
     }
 
     #[tokio::test]

@@ -62,6 +62,19 @@ pub enum DomainError {
     NotFound,
     #[error("not authenticated")]
     Unauthenticated,
+    /// Wrong e-mail, wrong password, locked or disabled account: one answer for all, so
+    /// that nobody learns which accounts exist.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A one-time code that is wrong, expired, used or out of attempts (one answer for all).
+    #[error("invalid code")]
+    InvalidCode,
+    /// The request needs a fresh token, the CSRF token, that did not match.
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    /// A limit was reached; the client may retry after the given seconds.
+    #[error("too many requests")]
+    Throttled { retry_after_secs: u32 },
     #[error("not allowed")]
     Forbidden,
     /// A state conflict, e.g. a unique value already taken. `code` is machine-readable.

@@ -9,22 +9,28 @@
 //! Guarantees such as "a set-up link is used once" are enforced by the database, so they
 //! hold across instances, not only inside one process.
 
+mod codes;
 mod connect;
+mod devices;
 mod error;
 mod migrate;
 mod orgs;
 mod outbox;
+mod sessions;
 mod setup_tokens;
 mod time;
 mod tx;
 mod url;
 mod users;
 
+pub use codes::{CodeAttempt, NewCode};
 pub use connect::{Backend, PoolSettings, Store};
+pub use devices::{DeviceRecord, NewDevice};
 pub use error::StorageError;
 pub use migrate::{MigrationReport, Readiness};
 pub use orgs::{NewOrganization, Organization};
 pub use outbox::{ClaimedMessage, DeliveryState, DeliveryStatus};
+pub use sessions::{NewSession, SessionRecord};
 pub use tx::Tx;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use users::{Membership, NewUser, UserRecord};

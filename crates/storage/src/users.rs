@@ -29,6 +29,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub status: UserStatus,
     pub created_at: Timestamp,
+    pub email_verified_at: Option<Timestamp>,
+    pub phone_verified_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for UserRecord {
 pub struct Membership {
     pub org_id: OrgId,
     pub org_slug: OrgSlug,
+    pub org_name: String,
     pub role: Role,
 }
 
@@ -65,16 +68,26 @@ fn user_from_row(row: &AnyRow) -> StoreResult<UserRecord> {
         status: UserStatus::parse(&row.try_get::<String, _>("status")?)
             .map_err(|_| corrupt("status"))?,
         created_at: from_db(row.try_get("created_at")?)?,
+        email_verified_at: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .map(from_db)
+            .transpose()?,
+        phone_verified_at: row
+            .try_get::<Option<i64>, _>("phone_verified_at")?
+            .map(from_db)
+            .transpose()?,
     })
 }
+
+const USER_COLUMNS: &str =
+    "id, email, phone, password_hash, status, created_at, email_verified_at, phone_verified_at";
 
 impl Store {
     /// Looks a user up by e-mail address, case-insensitively.
     pub async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
-        sqlx::query(
-            "SELECT id, email, phone, password_hash, status, created_at \
-             FROM users WHERE email_normalized = $1",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email_normalized = $1"
+        )))
         .bind(email.normalized())
         .fetch_optional(&self.pool)
         .await?
@@ -83,9 +96,37 @@ impl Store {
         .transpose()
     }
 
+    pub async fn find_user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    /// Replaces the password hash (a rehash with raised parameters, or a new password).
+    pub async fn set_password_hash(
+        &self,
+        id: UserId,
+        phc: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(phc)
+            .bind(to_db(now))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
         let rows = sqlx::query(
-            "SELECT m.org_id, o.slug, m.role FROM memberships m \
+            "SELECT m.org_id, o.slug, m.role, o.name FROM memberships m \
              JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug",
         )
         .bind(user.to_string())
@@ -102,6 +143,7 @@ impl Store {
                         .map_err(|_| corrupt("slug"))?,
                     role: Role::parse(&row.try_get::<String, _>(2)?)
                         .map_err(|_| corrupt("role"))?,
+                    org_name: row.try_get(3)?,
                 })
             })
             .collect()
@@ -124,6 +166,36 @@ impl Tx {
         .bind(user.status.as_str())
         .bind(at)
         .bind(at)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the user proved possession of their e-mail address or mobile number,
+    /// and activates the account once both are proven.
+    pub async fn mark_contact_verified(
+        &mut self,
+        id: UserId,
+        email: bool,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let column = if email {
+            "email_verified_at"
+        } else {
+            "phone_verified_at"
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET {column} = COALESCE({column}, $1), updated_at = $1 WHERE id = $2"
+        )))
+        .bind(to_db(now))
+        .bind(id.to_string())
+        .execute(&mut *self.inner)
+        .await?;
+        sqlx::query(
+            "UPDATE users SET status = 'active' WHERE id = $1 AND status = 'verification_pending' \
+             AND email_verified_at IS NOT NULL AND phone_verified_at IS NOT NULL",
+        )
+        .bind(id.to_string())
         .execute(&mut *self.inner)
         .await?;
         Ok(())

@@ -11,13 +11,15 @@
 //! afterwards. With `TERMIN_TEST_REQUIRE_POSTGRES=1` (set by CI) a missing URL fails the
 //! test instead of skipping it.
 
+mod browser;
 mod db;
 pub mod pki;
 mod server;
 pub mod tls_probe;
 
+pub use browser::{Answer, Browser};
 pub use db::{TestBackend, TestDb};
-pub use server::{TestServer, TestServerBuilder};
+pub use server::{OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer, TestServerBuilder};
 
 /// A fixed, unremarkable start instant for manual clocks.
 pub fn test_epoch() -> jiff::Timestamp {

@@ -19,6 +19,10 @@ use crate::{TestBackend, TestDb};
 /// A change to the configuration before the server starts.
 type Configure = Box<dyn FnOnce(&mut RawConfig) + Send>;
 
+pub const OWNER_EMAIL: &str = "owner@praxis-am-see.example";
+pub const OWNER_PHONE: &str = "+4915123456789";
+pub const OWNER_PASSWORD: &str = "Kx7!vbnq-Ahorn";
+
 pub struct TestServerBuilder {
     backend: TestBackend,
     db: Option<TestDb>,
@@ -179,6 +183,41 @@ impl TestServer {
             .lines()
             .map(|line| serde_json::from_str(line).expect("outbox line is JSON"))
             .collect()
+    }
+
+    /// The newest code in the outbox sent to `recipient` (an e-mail address or E.164
+    /// number): the first run of six digits in the newest message's body.
+    pub async fn latest_code(&self, channel: &str, recipient: &str) -> String {
+        let messages = self.outbox(channel).await;
+        let message = messages
+            .iter()
+            .rev()
+            .find(|m| m["to"] == recipient)
+            .unwrap_or_else(|| panic!("no {channel} to {recipient} in the outbox"));
+        let body = message["body"].as_str().expect("body");
+        let bytes = body.as_bytes();
+        (0..bytes.len().saturating_sub(5))
+            .find(|&i| {
+                bytes[i..i + 6].iter().all(u8::is_ascii_digit)
+                    && (i == 0 || !bytes[i - 1].is_ascii_digit())
+            })
+            .map(|i| body[i..i + 6].to_owned())
+            .unwrap_or_else(|| panic!("no code in {body}"))
+    }
+
+    /// Creates a practice "Praxis am See" whose owner is `OWNER_EMAIL` / `OWNER_PASSWORD`
+    /// (verification still pending).
+    pub async fn with_practice(&self) {
+        self.services
+            .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
+                org_name: "Praxis am See",
+                time_zone: None,
+                owner_email: OWNER_EMAIL,
+                owner_phone: OWNER_PHONE,
+                password: OWNER_PASSWORD,
+            })
+            .await
+            .expect("practice created");
     }
 
     /// The server's database.

@@ -47,6 +47,19 @@ fn map(err: &DomainError) -> Mapped {
     let (code, message) = match err {
         DomainError::NotFound => ("not_found", "Not found.".to_owned()),
         DomainError::Unauthenticated => ("not_authenticated", "Please sign in.".to_owned()),
+        DomainError::InvalidCredentials => (
+            "invalid_credentials",
+            "The e-mail address or the password is wrong.".to_owned(),
+        ),
+        DomainError::InvalidCode => (
+            "invalid_code",
+            "The code is wrong or no longer valid. Request a new one if needed.".to_owned(),
+        ),
+        DomainError::Csrf => ("csrf", "The request lacks a valid CSRF token.".to_owned()),
+        DomainError::Throttled { .. } => (
+            "throttled",
+            "Too many requests. Please wait a moment and try again.".to_owned(),
+        ),
         DomainError::Forbidden => ("forbidden", "You are not allowed to do this.".to_owned()),
         DomainError::Conflict { code, message } => (*code, message.clone()),
         DomainError::Invalid(_) => ("validation", "Some fields are invalid.".to_owned()),
@@ -91,7 +104,10 @@ fn display_chain(err: &(dyn std::error::Error + 'static)) -> String {
 pub fn status_of(err: &DomainError) -> StatusCode {
     match err {
         DomainError::NotFound => StatusCode::NOT_FOUND,
-        DomainError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        DomainError::Unauthenticated | DomainError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        DomainError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
+        DomainError::Csrf => StatusCode::FORBIDDEN,
+        DomainError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         DomainError::Forbidden => StatusCode::FORBIDDEN,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Invalid(_) | DomainError::PasswordPolicy { .. } => {
@@ -159,6 +175,10 @@ impl IntoResponse for ApiError {
             ApiError::Domain(err) => {
                 let mapped = map(&err);
                 let mut body = ErrorBody::new(mapped.code, mapped.message);
+                let retry_after = match &err {
+                    DomainError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+                    _ => None,
+                };
                 match err {
                     DomainError::Invalid(fields) => {
                         body.fields = Some(
@@ -178,7 +198,13 @@ impl IntoResponse for ApiError {
                     }
                     _ => {}
                 }
-                with_retry_after(json_error(mapped.status, body))
+                let mut response = with_retry_after(json_error(mapped.status, body));
+                if let Some(secs) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                response
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod i18n;
 mod middleware;
 mod render;
 mod routes;
+pub mod session;
 
 use axum::Router;
 use termin_app::Services;

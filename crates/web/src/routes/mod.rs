@@ -1,5 +1,6 @@
 //! The route table. Each module is one feature: its pages and its JSON API.
 
+mod auth;
 mod health;
 mod home;
 pub mod redirect;
@@ -17,6 +18,7 @@ pub fn all() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/assets/{name}", get(crate::assets::serve))
         .merge(setup::routes())
+        .merge(auth::routes())
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }

@@ -1,0 +1,160 @@
+//! Step one of a login: e-mail and password.
+
+use termin_domain::DomainError;
+use termin_domain::ids::UserId;
+use termin_domain::otp::CodePurpose;
+use termin_domain::password::Password;
+use termin_domain::session::SessionStage;
+use termin_domain::token::SecretToken;
+use termin_domain::user::{Email, UserStatus};
+use termin_storage::{NewSession, UserRecord};
+
+use super::{ClientInfo, LoginStatus, LoginStep, Method};
+use crate::Services;
+
+/// What the client presents to log in.
+#[derive(Debug)]
+pub struct LoginRequest<'a> {
+    pub email: &'a str,
+    pub password: Password,
+    /// The trusted-device cookie, if the browser has one.
+    pub device_token: Option<&'a str>,
+    pub client: ClientInfo,
+}
+
+/// Which contacts of an unverified account still need their code.
+pub(super) fn pending_contacts(user: &UserRecord) -> Vec<&'static str> {
+    let mut pending = Vec::new();
+    if user.email_verified_at.is_none() {
+        pending.push("email");
+    }
+    if user.phone_verified_at.is_none() {
+        pending.push("phone");
+    }
+    pending
+}
+
+impl Services {
+    /// Checks the password and starts the login. A wrong e-mail address, a wrong password
+    /// and a disabled account all answer [`DomainError::InvalidCredentials`], and an unknown
+    /// address costs the same hashing time as a known one.
+    pub async fn login(&self, request: LoginRequest<'_>) -> Result<LoginStep, DomainError> {
+        let user = match Email::parse(request.email) {
+            Ok(email) => self.store.find_user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            self.hasher
+                .verify(&request.password, &self.dummy_hash().await?)
+                .await?;
+            return Err(DomainError::InvalidCredentials);
+        };
+        if !self
+            .hasher
+            .verify(&request.password, &user.password_hash)
+            .await?
+            || user.status == UserStatus::Disabled
+        {
+            return Err(DomainError::InvalidCredentials);
+        }
+        let now = self.clock.now();
+        if self.hasher.needs_rehash(&user.password_hash) {
+            let phc = self.hasher.hash(&request.password).await?;
+            self.store.set_password_hash(user.id, &phc, now).await?;
+            tracing::info!(user_id = %user.id, "password hash upgraded to the current parameters");
+        }
+
+        let trusted = match request
+            .device_token
+            .and_then(|t| SecretToken::parse(t).ok())
+        {
+            Some(token) => self
+                .store
+                .use_trusted_device(&token.hash(), user.id, now, &request.client.ip)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        let (stage, status, codes) = if user.status == UserStatus::VerificationPending {
+            let pending = pending_contacts(&user);
+            let codes: Vec<CodePurpose> = pending
+                .iter()
+                .map(|c| {
+                    if *c == "email" {
+                        CodePurpose::VerifyEmail
+                    } else {
+                        CodePurpose::VerifyPhone
+                    }
+                })
+                .collect();
+            (
+                SessionStage::Pending,
+                LoginStatus::VerificationRequired { pending },
+                codes,
+            )
+        } else if trusted {
+            (
+                SessionStage::Authenticated,
+                LoginStatus::Authenticated,
+                Vec::new(),
+            )
+        } else {
+            let methods = vec![Method::Sms];
+            (
+                SessionStage::Pending,
+                LoginStatus::SecondFactorRequired { methods },
+                vec![CodePurpose::NewDevice],
+            )
+        };
+
+        let session_token = SecretToken::generate().map_err(DomainError::internal)?;
+        let csrf_token = SecretToken::generate().map_err(DomainError::internal)?;
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.store.begin().await?;
+        tx.insert_session(&NewSession {
+            id: session_id.clone(),
+            token_hash: session_token.hash(),
+            csrf_hash: csrf_token.hash(),
+            user_id: user.id,
+            stage,
+            now,
+            ip: request.client.ip.clone(),
+            user_agent: request.client.user_agent.chars().take(300).collect(),
+        })
+        .await?;
+        for purpose in codes {
+            self.send_code(&mut tx, &user, &session_id, purpose, now)
+                .await?;
+        }
+        tx.commit().await?;
+        log_login(user.id, &status);
+        Ok(LoginStep {
+            status,
+            session_token,
+            csrf_token,
+            device_token: None,
+        })
+    }
+
+    /// A hash to verify against when the account does not exist, made once with the
+    /// current parameters so that it takes exactly as long as a real one.
+    async fn dummy_hash(&self) -> Result<String, DomainError> {
+        self.dummy_hash
+            .get_or_try_init(|| async {
+                self.hasher
+                    .hash(&Password::new("not a real password"))
+                    .await
+            })
+            .await
+            .cloned()
+    }
+}
+
+fn log_login(user: UserId, status: &LoginStatus) {
+    let step = match status {
+        LoginStatus::Authenticated => "authenticated on a trusted device",
+        LoginStatus::SecondFactorRequired { .. } => "new device: second factor required",
+        LoginStatus::VerificationRequired { .. } => "account not verified: codes sent",
+    };
+    tracing::info!(user_id = %user, step, "password accepted");
+}

@@ -1,0 +1,85 @@
+//! Recognising the caller from the session cookie.
+
+use jiff::SignedDuration;
+use termin_domain::DomainError;
+use termin_domain::ids::UserId;
+use termin_domain::session::{SessionStage, session_alive};
+use termin_domain::token::SecretToken;
+use termin_storage::SessionRecord;
+
+use crate::Services;
+
+/// The session a request belongs to.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub session_id: String,
+    pub user_id: UserId,
+    pub stage: SessionStage,
+    record: SessionRecord,
+}
+
+impl CurrentSession {
+    /// Constant-time check of the `X-CSRF-Token` header against this session's token.
+    pub fn csrf_matches(&self, presented: Option<&str>) -> bool {
+        let Some(token) = presented.and_then(|p| SecretToken::parse(p).ok()) else {
+            return false;
+        };
+        token.hash().ct_eq(&self.record.csrf_hash)
+    }
+}
+
+/// Last-seen times are written at most this often, to spare the database a write per request.
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+
+impl Services {
+    /// The live session for a cookie value, or `None`. An expired session is deleted.
+    pub async fn resolve_session(
+        &self,
+        cookie: &str,
+    ) -> Result<Option<CurrentSession>, DomainError> {
+        let Ok(token) = SecretToken::parse(cookie) else {
+            return Ok(None);
+        };
+        let Some(record) = self.store.find_session_by_token(&token.hash()).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if !session_alive(record.stage, record.created_at, record.last_seen_at, now) {
+            self.store.delete_session(&record.id).await?;
+            return Ok(None);
+        }
+        if now.duration_since(record.last_seen_at) >= TOUCH_EVERY {
+            self.store.touch_session(&record.id, now).await?;
+        }
+        Ok(Some(CurrentSession {
+            session_id: record.id.clone(),
+            user_id: record.user_id,
+            stage: record.stage,
+            record,
+        }))
+    }
+
+    /// Ends the session (the row is deleted).
+    pub async fn logout(&self, session: &CurrentSession) -> Result<(), DomainError> {
+        Ok(self.store.delete_session(&session.session_id).await?)
+    }
+}
+
+/// What `GET /api/v1/me` shows.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub user: termin_storage::UserRecord,
+    pub memberships: Vec<termin_storage::Membership>,
+}
+
+impl Services {
+    pub async fn me(&self, session: &CurrentSession) -> Result<Me, DomainError> {
+        let user = self
+            .store
+            .find_user(session.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        let memberships = self.store.memberships_of(user.id).await?;
+        Ok(Me { user, memberships })
+    }
+}

@@ -1,0 +1,147 @@
+//! Sessions (logins). The cookie's token and the CSRF token are stored only as hashes.
+
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use termin_domain::ids::UserId;
+use termin_domain::session::SessionStage;
+use termin_domain::token::TokenHash;
+
+use crate::time::{from_db, to_db};
+use crate::{StorageError, Store, StoreResult, Tx};
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub token_hash: TokenHash,
+    pub csrf_hash: TokenHash,
+    pub user_id: UserId,
+    pub stage: SessionStage,
+    pub now: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub stage: SessionStage,
+    pub csrf_hash: TokenHash,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub authenticated_at: Option<Timestamp>,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+fn corrupt(what: &str) -> StorageError {
+    StorageError::Corrupt(format!("sessions.{what}"))
+}
+
+fn session_from_row(row: &AnyRow) -> StoreResult<SessionRecord> {
+    let authenticated_at: Option<i64> = row.try_get("authenticated_at")?;
+    Ok(SessionRecord {
+        id: row.try_get("id")?,
+        user_id: row
+            .try_get::<String, _>("user_id")?
+            .parse()
+            .map_err(|_| corrupt("user_id"))?,
+        stage: SessionStage::parse(&row.try_get::<String, _>("stage")?)
+            .ok_or_else(|| corrupt("stage"))?,
+        csrf_hash: TokenHash::from_hex(&row.try_get::<String, _>("csrf_hash")?)
+            .map_err(|_| corrupt("csrf_hash"))?,
+        created_at: from_db(row.try_get("created_at")?)?,
+        last_seen_at: from_db(row.try_get("last_seen_at")?)?,
+        authenticated_at: authenticated_at.map(from_db).transpose()?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+    })
+}
+
+const COLUMNS: &str =
+    "id, user_id, stage, csrf_hash, created_at, last_seen_at, authenticated_at, ip, user_agent";
+
+impl Store {
+    pub async fn find_session_by_token(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<SessionRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1"
+        )))
+        .bind(token.to_hex())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(session_from_row)
+        .transpose()
+    }
+
+    pub async fn touch_session(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(to_db(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a session: the row is deleted, not flagged.
+    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn insert_session(&mut self, s: &NewSession) -> StoreResult<()> {
+        let authenticated_at = (s.stage == SessionStage::Authenticated).then(|| to_db(s.now));
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, csrf_hash, user_id, stage, created_at, \
+             last_seen_at, authenticated_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)",
+        )
+        .bind(&s.id)
+        .bind(s.token_hash.to_hex())
+        .bind(s.csrf_hash.to_hex())
+        .bind(s.user_id.to_string())
+        .bind(s.stage.as_str())
+        .bind(to_db(s.now))
+        .bind(authenticated_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a pending login on with fresh tokens, to `stage` (still pending, or
+    /// authenticated). `false` if the session is gone or no longer pending.
+    pub async fn advance_session(
+        &mut self,
+        id: &str,
+        new_token: &TokenHash,
+        new_csrf: &TokenHash,
+        stage: SessionStage,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let authenticated_at = (stage == SessionStage::Authenticated).then(|| to_db(now));
+        let result = sqlx::query(
+            "UPDATE sessions SET stage = $1, token_hash = $2, csrf_hash = $3, \
+             authenticated_at = $4, last_seen_at = $5 WHERE id = $6 AND stage = 'pending'",
+        )
+        .bind(stage.as_str())
+        .bind(new_token.to_hex())
+        .bind(new_csrf.to_hex())
+        .bind(authenticated_at)
+        .bind(to_db(now))
+        .bind(id)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,138 @@
+//! A browser-like API client for tests: it keeps the cookies the server sets (session and
+//! trusted device) and sends the last CSRF token it was given, like the web pages do.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::TestServer;
+
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Mutex<BTreeMap<String, String>>,
+    csrf: Mutex<Option<String>>,
+    user_agent: String,
+}
+
+/// A response, read completely.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Browser {
+    /// A new browser with no cookies: a device the server has never seen.
+    pub fn new(server: &TestServer, user_agent: &str) -> Self {
+        Self {
+            client: server.client().clone(),
+            base: server.url(""),
+            cookies: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(None),
+            user_agent: user_agent.to_owned(),
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().expect("cookies").get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .expect("cookies")
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn csrf(&self) -> Option<String> {
+        self.csrf.lock().expect("csrf").clone()
+    }
+
+    /// Sends without the CSRF header (to test that it is required).
+    pub fn forget_csrf(&self) {
+        *self.csrf.lock().expect("csrf") = None;
+    }
+
+    pub fn set_csrf(&self, token: &str) {
+        *self.csrf.lock().expect("csrf") = Some(token.to_owned());
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .expect("cookies")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let mut request = request.header("user-agent", &self.user_agent);
+        let cookies = self.cookie_header();
+        if !cookies.is_empty() {
+            request = request.header("cookie", cookies);
+        }
+        if let Some(csrf) = self.csrf() {
+            request = request.header("x-csrf-token", csrf);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for set in headers.get_all("set-cookie") {
+            let set = set.to_str().expect("ASCII cookie");
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            if let Some((name, value)) = pair.split_once('=') {
+                let mut cookies = self.cookies.lock().expect("cookies");
+                if attributes.contains("Max-Age=0") {
+                    cookies.remove(name);
+                } else {
+                    cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if let Some(csrf) = body.get("csrf_token").and_then(Value::as_str) {
+            *self.csrf.lock().expect("csrf") = Some(csrf.to_owned());
+        }
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn verify(&self, method: &str, code: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/verify",
+            &serde_json::json!({"method": method, "code": code}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,171 @@
+//! The login API of API-CONTRACT.md: login, second step, resend, logout, me.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use termin_app::auth::{LoginRequest, LoginStatus, LoginStep, Method};
+use termin_domain::DomainError;
+use termin_domain::password::Password;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::session::{
+    AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, clear_session_cookie,
+    device_cookie, read_cookie, session_cookie,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/verify", post(verify))
+        .route("/api/v1/auth/resend", post(resend))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// The contract's answer to a login step, with the cookies that go with it.
+fn step_response(step: LoginStep) -> Response {
+    let (status, methods, pending): (&str, Vec<&str>, Option<Vec<&str>>) = match &step.status {
+        LoginStatus::Authenticated => ("authenticated", Vec::new(), None),
+        LoginStatus::SecondFactorRequired { methods } => (
+            "second_factor_required",
+            methods.iter().map(|m| m.as_str()).collect(),
+            None,
+        ),
+        LoginStatus::VerificationRequired { pending } => (
+            "verification_required",
+            pending
+                .iter()
+                .map(|p| if *p == "email" { "email" } else { "sms" })
+                .collect(),
+            Some(pending.clone()),
+        ),
+    };
+    let mut body = json!({
+        "status": status,
+        "methods": methods,
+        "csrf_token": step.csrf_token.reveal(),
+    });
+    if let Some(pending) = pending {
+        body["pending"] = json!(pending);
+    }
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        session_cookie(step.session_token.reveal()),
+    );
+    if let Some(device) = &step.device_token {
+        headers.append(header::SET_COOKIE, device_cookie(device.reveal()));
+    }
+    response
+}
+
+/// `POST /api/v1/auth/login` `{"email","password"}`.
+async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let step = state
+        .services
+        .login(LoginRequest {
+            email: &body.email,
+            password: Password::new(body.password),
+            device_token: read_cookie(&headers, DEVICE_COOKIE),
+            client,
+        })
+        .await?;
+    Ok(step_response(step))
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn method(raw: &str) -> Result<Method, ApiError> {
+    Method::parse(raw).ok_or_else(|| {
+        DomainError::invalid("method", "must be sms, email, totp or recovery_code").into()
+    })
+}
+
+/// `POST /api/v1/auth/verify` `{"method","code"}`.
+async fn verify(
+    State(state): State<AppState>,
+    PendingLogin(session): PendingLogin,
+    Client(client): Client,
+    ApiJson(body): ApiJson<VerifyBody>,
+) -> Result<Response, ApiError> {
+    let method = method(&body.method)?;
+    let step = state
+        .services
+        .verify_code(&session, method, &body.code, &client)
+        .await?;
+    Ok(step_response(step))
+}
+
+#[derive(Deserialize)]
+struct ResendBody {
+    method: String,
+}
+
+/// `POST /api/v1/auth/resend` `{"method"}` → 204: a new code for the pending login.
+async fn resend(
+    State(state): State<AppState>,
+    PendingLogin(session): PendingLogin,
+    ApiJson(body): ApiJson<ResendBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .resend_code(&session, method(&body.method)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/auth/logout` → 204; the session is deleted.
+async fn logout(
+    State(state): State<AppState>,
+    AnySession(session): AnySession,
+) -> Result<Response, ApiError> {
+    state.services.logout(&session).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_session_cookie())],
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/me`.
+async fn me(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+) -> Result<Response, ApiError> {
+    let me = state.services.me(&session).await?;
+    let organizations: Vec<_> = me
+        .memberships
+        .iter()
+        .map(|m| json!({"id": m.org_id, "slug": m.org_slug.as_str(), "name": m.org_name, "role": m.role.as_str()}))
+        .collect();
+    Ok(Json(json!({
+        "user_id": me.user.id,
+        "email": me.user.email.as_str(),
+        "phone": me.user.phone.as_str(),
+        "organizations": organizations,
+    }))
+    .into_response())
+}
