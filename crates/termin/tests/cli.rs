@@ -400,14 +400,66 @@ async fn serve_runs_a_full_flow_logs_no_secrets_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(again.status(), 404);
 
+    // Log in: wrong password, then right; verify e-mail and phone with the codes the
+    // running server's outbox worker wrote to the file transport.
+    let mut secrets: Vec<String> = vec![password.into(), weak_password.into(), token.clone()];
+    let login = |pw: &str| {
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "owner@see.example", "password": pw}))
+            .send()
+    };
+    assert_eq!(login("Kx7!vbnq-Falsch-Geheim").await.unwrap().status(), 401);
+    secrets.push("Kx7!vbnq-Falsch-Geheim".into());
+    let started = login(password).await.unwrap();
+    let mut cookie = session_cookie_of(&started);
+    let started: serde_json::Value = started.json().await.unwrap();
+    let mut csrf = started["csrf_token"].as_str().unwrap().to_owned();
+    secrets.extend([cookie.clone(), csrf.clone()]);
+    for (method, file) in [("email", "email.jsonl"), ("sms", "sms.jsonl")] {
+        let code = wait_for_code(&dir.path().join("outbox").join(file)).await;
+        let step = client
+            .post(format!("{base}/api/v1/auth/verify"))
+            .header("cookie", format!("__Host-termin_session={cookie}"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"method": method, "code": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(step.status(), 200);
+        cookie = session_cookie_of(&step);
+        let step: serde_json::Value = step.json().await.unwrap();
+        csrf = step["csrf_token"].as_str().unwrap().to_owned();
+        secrets.extend([code, cookie.clone(), csrf.clone()]);
+    }
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .header("cookie", format!("__Host-termin_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
     sigterm(&served.child);
     let status = wait_with_timeout(&mut served.child, Duration::from_secs(30)).await;
     assert_eq!(status.code(), Some(0));
 
     let logs = served.logs.join().unwrap();
-    for secret in [password, weak_password, &token] {
-        assert!(!logs.contains(secret), "a secret appears in the logs");
+    assert!(secrets.len() >= 10);
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret appears in the logs"
+        );
     }
+    assert!(
+        !logs.contains("owner@see.example"),
+        "no e-mail addresses in the logs"
+    );
+    assert!(
+        !logs.contains("+4915123456789"),
+        "no phone numbers in the logs"
+    );
     assert!(
         logs.contains("\"route\":\"/setup/{token}\""),
         "routes are logged as patterns"
@@ -421,6 +473,41 @@ async fn serve_runs_a_full_flow_logs_no_secrets_and_stops_cleanly_on_sigterm() {
             assert!(parsed["span"]["request_id"].is_string(), "{line}");
         }
     }
+}
+
+/// The value of the session cookie a response sets.
+fn session_cookie_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("__Host-termin_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// The six-digit code in the newest line of an outbox file, once the server wrote it.
+async fn wait_for_code(path: &std::path::Path) -> String {
+    for _ in 0..100 {
+        if let Ok(content) = std::fs::read_to_string(path) {
+            if let Some(line) = content.lines().last() {
+                let body: serde_json::Value = serde_json::from_str(line).unwrap();
+                let body = body["body"].as_str().unwrap().to_owned();
+                let digits: String = body
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|run| run.len() == 6)
+                    .unwrap_or_default()
+                    .to_owned();
+                if !digits.is_empty() {
+                    return digits;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no code arrived in {}", path.display());
 }
 
 #[test]
