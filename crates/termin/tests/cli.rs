@@ -491,18 +491,16 @@ fn session_cookie_of(response: &reqwest::Response) -> String {
 /// The six-digit code in the newest line of an outbox file, once the server wrote it.
 async fn wait_for_code(path: &std::path::Path) -> String {
     for _ in 0..100 {
-        if let Ok(content) = std::fs::read_to_string(path) {
-            if let Some(line) = content.lines().last() {
-                let body: serde_json::Value = serde_json::from_str(line).unwrap();
-                let body = body["body"].as_str().unwrap().to_owned();
-                let digits: String = body
-                    .split(|c: char| !c.is_ascii_digit())
-                    .find(|run| run.len() == 6)
-                    .unwrap_or_default()
-                    .to_owned();
-                if !digits.is_empty() {
-                    return digits;
-                }
+        if let Ok(content) = std::fs::read_to_string(path)
+            && let Some(line) = content.lines().last()
+        {
+            let body: serde_json::Value = serde_json::from_str(line).unwrap();
+            let body = body["body"].as_str().unwrap().to_owned();
+            if let Some(code) = body
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|run| run.len() == 6)
+            {
+                return code.to_owned();
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
