@@ -107,3 +107,20 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// The id of `user`'s trusted device with this cookie token, without recording a use.
+    pub async fn trusted_device_id(
+        &self,
+        token: &TokenHash,
+        user: UserId,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM trusted_devices WHERE token_hash = $1 AND user_id = $2",
+        )
+        .bind(token.to_hex())
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -145,3 +145,15 @@ impl Tx {
         Ok(result.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Ends every session of `user` except `keep` (the current one, when it should stay).
+    pub async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user.to_string())
+            .bind(keep.unwrap_or(""))
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}

@@ -120,6 +120,11 @@ impl Browser {
             .await
     }
 
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.send(self.client.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Answer {
         self.post(
             "/api/v1/auth/login",

@@ -2,6 +2,7 @@
 //! address and mobile number are not yet verified — a code to each, or — on a device not yet
 //! trusted — a code by SMS. A login is a session in the `pending` stage until then.
 
+mod account;
 mod codes;
 mod login;
 mod session;
@@ -9,6 +10,7 @@ mod verify;
 
 use termin_domain::token::SecretToken;
 
+pub use account::DeviceView;
 pub use login::LoginRequest;
 pub use session::{CurrentSession, Me};
 

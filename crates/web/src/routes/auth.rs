@@ -1,9 +1,10 @@
 //! The login API of API-CONTRACT.md: login, second step, resend, logout, me.
 
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -26,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/resend", post(resend))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/devices", get(devices))
+        .route("/api/v1/me/devices/{id}", delete(remove_device))
 }
 
 #[derive(Deserialize)]
@@ -168,4 +172,71 @@ async fn me(
         "organizations": organizations,
     }))
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+    /// Ends every other session of the user (default: yes).
+    #[serde(default = "yes")]
+    end_other_sessions: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/v1/me/password` `{"current_password","new_password","end_other_sessions"?}` → 204.
+async fn change_password(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .change_password(
+            &session,
+            &Password::new(body.current_password),
+            &Password::new(body.new_password),
+            body.end_other_sessions,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me/devices` → `{"devices":[{"id","name","created_at","last_used_at","ip","current"}]}`.
+async fn devices(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let devices = state
+        .services
+        .trusted_devices(&session, read_cookie(&headers, DEVICE_COOKIE))
+        .await?;
+    let devices: Vec<_> = devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.device.id,
+                "name": d.device.name,
+                "created_at": d.device.created_at.to_string(),
+                "last_used_at": d.device.last_used_at.to_string(),
+                "ip": d.device.last_ip,
+                "current": d.current,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "devices": devices })).into_response())
+}
+
+/// `DELETE /api/v1/me/devices/{id}` → 204; 404 for an unknown id or another user's device.
+async fn remove_device(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.services.remove_trusted_device(&session, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
