@@ -120,6 +120,17 @@ impl Browser {
             .await
     }
 
+    /// Posts an HTML form (`application/x-www-form-urlencoded`); the CSRF token, where a
+    /// form needs one, is a field of the form.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> Answer {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await

@@ -23,7 +23,7 @@ pub struct LoginRequest<'a> {
 }
 
 /// Which contacts of an unverified account still need their code.
-pub(super) fn pending_contacts(user: &UserRecord) -> Vec<&'static str> {
+pub(crate) fn pending_contacts(user: &UserRecord) -> Vec<&'static str> {
     let mut pending = Vec::new();
     if user.email_verified_at.is_none() {
         pending.push("email");
@@ -108,7 +108,9 @@ impl Services {
         };
 
         let session_token = SecretToken::generate().map_err(DomainError::internal)?;
-        let csrf_token = SecretToken::generate().map_err(DomainError::internal)?;
+        // The CSRF token is derived from the session token, so pages can render it from
+        // the cookie while only hashes are stored.
+        let csrf_token = session_token.derive("csrf");
         let session_id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.store.begin().await?;
         tx.insert_session(&NewSession {

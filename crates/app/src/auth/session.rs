@@ -83,3 +83,28 @@ impl Services {
         Ok(Me { user, memberships })
     }
 }
+
+impl Services {
+    /// What a pending login still needs (for the verification page).
+    pub async fn pending_step(
+        &self,
+        session: &CurrentSession,
+    ) -> Result<super::LoginStatus, DomainError> {
+        let user = self
+            .store
+            .find_user(session.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        Ok(match (session.stage, user.status) {
+            (SessionStage::Authenticated, _) => super::LoginStatus::Authenticated,
+            (_, termin_domain::user::UserStatus::VerificationPending) => {
+                super::LoginStatus::VerificationRequired {
+                    pending: super::login::pending_contacts(&user),
+                }
+            }
+            _ => super::LoginStatus::SecondFactorRequired {
+                methods: vec![super::Method::Sms],
+            },
+        })
+    }
+}

@@ -85,7 +85,9 @@ impl Services {
         // Every successful step hands out fresh tokens, so a token seen before the step is
         // worthless after it.
         let session_token = SecretToken::generate().map_err(DomainError::internal)?;
-        let csrf_token = SecretToken::generate().map_err(DomainError::internal)?;
+        // The CSRF token is derived from the session token, so pages can render it from
+        // the cookie while only hashes are stored.
+        let csrf_token = session_token.derive("csrf");
         let stage = if still_pending.is_empty() {
             SessionStage::Authenticated
         } else {

@@ -3,6 +3,7 @@
 mod auth;
 mod health;
 mod home;
+mod login_pages;
 pub mod redirect;
 mod setup;
 
@@ -19,6 +20,7 @@ pub fn all() -> Router<AppState> {
         .route("/assets/{name}", get(crate::assets::serve))
         .merge(setup::routes())
         .merge(auth::routes())
+        .merge(login_pages::routes())
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }

@@ -1,0 +1,112 @@
+//! The sign-in pages: the same login as the API, through HTML forms.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
+
+use termin_testkit::{Answer, Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+fn location(answer: &Answer) -> &str {
+    answer.headers["location"].to_str().unwrap()
+}
+
+fn html(answer: &Answer) -> &str {
+    answer.body.as_str().unwrap_or_default()
+}
+
+/// The `csrf` hidden field of a page.
+fn csrf_field(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn an_owner_signs_in_through_the_pages_verifying_email_and_phone() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let browser = Browser::new(&server, FIREFOX);
+
+    let form = browser.get("/login").await;
+    assert_eq!(form.status, 200);
+    assert!(html(&form).contains("name=\"password\""));
+
+    let wrong = browser
+        .post_form("/login", &[("email", OWNER_EMAIL), ("password", "falsch")])
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(html(&wrong).contains("E-Mail-Adresse oder Passwort ist falsch."));
+    assert!(
+        html(&wrong).contains(&format!("value=\"{OWNER_EMAIL}\"")),
+        "the address is kept"
+    );
+
+    let signed = browser
+        .post_form(
+            "/login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    assert_eq!(location(&signed), "/login/verify");
+    assert_eq!(browser.get("/app").await.status, 303, "not yet signed in");
+
+    let page = browser.get("/login/verify").await;
+    assert_eq!(page.status, 200);
+    let csrf = csrf_field(html(&page));
+    assert!(
+        html(&page).contains("Ihre E-Mail-Adresse") && html(&page).contains("Ihre Mobilnummer")
+    );
+
+    let missing_csrf = browser
+        .post_form("/login/verify", &[("method", "email"), ("code", "000000")])
+        .await;
+    assert_eq!(missing_csrf.status, 403);
+
+    let wrong_code = browser
+        .post_form(
+            "/login/verify",
+            &[("csrf", &csrf), ("method", "email"), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong_code.status, 422);
+    assert!(html(&wrong_code).contains("Der Code ist falsch oder nicht mehr gültig."));
+
+    let email_code = server.latest_code("email", OWNER_EMAIL).await;
+    let step = browser
+        .post_form(
+            "/login/verify",
+            &[("csrf", &csrf), ("method", "email"), ("code", &email_code)],
+        )
+        .await;
+    assert_eq!((step.status, location(&step)), (303, "/login/verify"));
+
+    // The session token changed with the step; so did the CSRF token.
+    let page = browser.get("/login/verify").await;
+    let csrf = csrf_field(html(&page));
+    assert!(
+        !html(&page).contains("Ihre E-Mail-Adresse"),
+        "only the phone is left"
+    );
+    let sms_code = server.latest_code("sms", OWNER_PHONE).await;
+    let done = browser
+        .post_form(
+            "/login/verify",
+            &[("csrf", &csrf), ("method", "sms"), ("code", &sms_code)],
+        )
+        .await;
+    assert_eq!((done.status, location(&done)), (303, "/app"));
+
+    let overview = browser.get("/app").await;
+    assert_eq!(overview.status, 200);
+    assert!(html(&overview).contains(OWNER_EMAIL));
+    assert!(html(&overview).contains("Praxis am See"));
+
+    let csrf = csrf_field(html(&overview));
+    let out = browser.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, location(&out)), (303, "/login"));
+    assert_eq!(browser.get("/app").await.status, 303);
+    assert_eq!(browser.get("/api/v1/me").await.status, 401);
+}

@@ -1,0 +1,344 @@
+//! The sign-in pages: the same steps as the login API, as plain HTML forms (they work
+//! without JavaScript). Forms that change state carry the session's CSRF token.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use termin_app::auth::{CurrentSession, LoginRequest, LoginStatus, LoginStep, Method};
+use termin_domain::DomainError;
+use termin_domain::password::Password;
+use termin_domain::session::SessionStage;
+use termin_domain::token::SecretToken;
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::i18n::{I18n, Lang, Texts};
+use crate::render;
+use crate::session::{
+    Client, DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, device_cookie, read_cookie,
+    session_cookie,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login_submit))
+        .route("/login/verify", get(verify_form).post(verify_submit))
+        .route("/login/resend", post(resend_submit))
+        .route("/logout", post(logout_submit))
+        .route("/app", get(overview))
+}
+
+/// The session of a page request, if any; pages redirect instead of answering 401.
+async fn page_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentSession>, DomainError> {
+    match read_cookie(headers, SESSION_COOKIE) {
+        Some(cookie) => state.services.resolve_session(cookie).await,
+        None => Ok(None),
+    }
+}
+
+/// The CSRF token for forms: derived from the session cookie (never stored).
+fn csrf_of(headers: &HeaderMap) -> String {
+    read_cookie(headers, SESSION_COOKIE)
+        .and_then(|c| SecretToken::parse(c).ok())
+        .map(|t| t.derive("csrf").reveal().to_owned())
+        .unwrap_or_default()
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Cookies from a login step, and a redirect to where the login continues.
+fn continue_login(step: &LoginStep) -> Response {
+    let target = if step.status == LoginStatus::Authenticated {
+        "/app"
+    } else {
+        "/login/verify"
+    };
+    let mut response = see_other(target);
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        session_cookie(step.session_token.reveal()),
+    );
+    if let Some(device) = &step.device_token {
+        headers.append(header::SET_COOKIE, device_cookie(device.reveal()));
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    t: Texts<'a>,
+    email: &'a str,
+    failed: bool,
+}
+
+async fn login_form(lang: Lang) -> Result<Response, PageError> {
+    render::html(
+        lang,
+        &LoginPage {
+            t: I18n::global().texts(lang),
+            email: "",
+            failed: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let result = state
+        .services
+        .login(LoginRequest {
+            email: &form.email,
+            password: Password::new(form.password),
+            device_token: read_cookie(&headers, DEVICE_COOKIE),
+            client,
+        })
+        .await;
+    match result {
+        Ok(step) => Ok(continue_login(&step)),
+        Err(DomainError::InvalidCredentials) => render::html_with_status(
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                t: I18n::global().texts(lang),
+                email: &form.email,
+                failed: true,
+            },
+        ),
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
+
+struct VerifyStep {
+    method: &'static str,
+    heading_key: &'static str,
+    intro_key: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage<'a> {
+    t: Texts<'a>,
+    csrf: String,
+    steps: Vec<VerifyStep>,
+    failed: bool,
+}
+
+async fn render_verify(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    session: &CurrentSession,
+    failed: bool,
+) -> Result<Response, PageError> {
+    let status = state
+        .services
+        .pending_step(session)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    let steps = match status {
+        LoginStatus::Authenticated => return Ok(see_other("/app")),
+        LoginStatus::SecondFactorRequired { .. } => vec![VerifyStep {
+            method: "sms",
+            heading_key: "verify.device_heading",
+            intro_key: "verify.device_intro",
+        }],
+        LoginStatus::VerificationRequired { pending } => pending
+            .iter()
+            .map(|p| match *p {
+                "email" => VerifyStep {
+                    method: "email",
+                    heading_key: "verify.email_heading",
+                    intro_key: "verify.email_intro",
+                },
+                _ => VerifyStep {
+                    method: "sms",
+                    heading_key: "verify.phone_heading",
+                    intro_key: "verify.phone_intro",
+                },
+            })
+            .collect(),
+    };
+    let page = VerifyPage {
+        t: I18n::global().texts(lang),
+        csrf: csrf_of(headers),
+        steps,
+        failed,
+    };
+    let status = if failed {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render::html_with_status(lang, status, &page)
+}
+
+async fn verify_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    match page_session(&state, &headers)
+        .await
+        .map_err(|err| PageError { lang, err })?
+    {
+        Some(session) if session.stage == SessionStage::Pending => {
+            render_verify(&state, lang, &headers, &session, false).await
+        }
+        Some(_) => Ok(see_other("/app")),
+        None => Ok(see_other("/login")),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The pending session of a form post, with its CSRF token checked.
+async fn pending_form_session(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Option<CurrentSession>, PageError> {
+    let session = page_session(state, headers)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    match session {
+        Some(s) if !s.csrf_matches(Some(csrf)) => Err(PageError {
+            lang,
+            err: DomainError::Csrf,
+        }),
+        other => Ok(other),
+    }
+}
+
+async fn verify_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? else {
+        return Ok(see_other("/login"));
+    };
+    let method = Method::parse(&form.method).unwrap_or(Method::Sms);
+    match state
+        .services
+        .verify_code(&session, method, &form.code, &client)
+        .await
+    {
+        Ok(step) => Ok(continue_login(&step)),
+        Err(DomainError::InvalidCode) => {
+            render_verify(&state, lang, &headers, &session, true).await
+        }
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
+
+async fn resend_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? else {
+        return Ok(see_other("/login"));
+    };
+    let method = Method::parse(&form.method).unwrap_or(Method::Sms);
+    match state.services.resend_code(&session, method).await {
+        // Throttled or not: back to the form, which says where the code went.
+        Ok(()) | Err(DomainError::Throttled { .. }) => Ok(see_other("/login/verify")),
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    if let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? {
+        state
+            .services
+            .logout(&session)
+            .await
+            .map_err(|err| PageError { lang, err })?;
+    }
+    let mut response = see_other("/login");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie());
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "app.html")]
+struct Overview<'a> {
+    t: Texts<'a>,
+    csrf: String,
+    email: String,
+    practices: Vec<(String, String)>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let session = match page_session(&state, &headers)
+        .await
+        .map_err(|err| PageError { lang, err })?
+    {
+        Some(s) if s.stage == SessionStage::Authenticated => s,
+        Some(_) => return Ok(see_other("/login/verify")),
+        None => return Ok(see_other("/login")),
+    };
+    let me = state
+        .services
+        .me(&session)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    let page = Overview {
+        t: I18n::global().texts(lang),
+        csrf: csrf_of(&headers),
+        email: me.user.email.as_str().to_owned(),
+        practices: me
+            .memberships
+            .iter()
+            .map(|m| (m.org_name.clone(), m.role.as_str().to_owned()))
+            .collect(),
+    };
+    render::html(lang, &page)
+}
