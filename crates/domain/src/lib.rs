@@ -14,6 +14,7 @@ pub mod password;
 pub mod session;
 pub mod setup;
 pub mod token;
+pub mod totp;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -9,7 +9,7 @@ use termin_domain::token::SecretToken;
 use termin_domain::user::{Email, UserStatus};
 use termin_storage::{NewSession, UserRecord};
 
-use super::{ClientInfo, LoginStatus, LoginStep, Method};
+use super::{ClientInfo, LoginStatus, LoginStep};
 use crate::Services;
 
 /// What the client presents to log in.
@@ -99,7 +99,7 @@ impl Services {
                 Vec::new(),
             )
         } else {
-            let methods = vec![Method::Sms];
+            let methods = self.second_factors(user.id).await?;
             (
                 SessionStage::Pending,
                 LoginStatus::SecondFactorRequired { methods },

@@ -4,6 +4,7 @@
 
 mod account;
 mod codes;
+mod factors;
 mod login;
 mod session;
 mod verify;
@@ -11,6 +12,7 @@ mod verify;
 use termin_domain::token::SecretToken;
 
 pub use account::DeviceView;
+pub use factors::TotpEnrolment;
 pub use login::LoginRequest;
 pub use session::{CurrentSession, Me};
 

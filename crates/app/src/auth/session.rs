@@ -103,7 +103,7 @@ impl Services {
                 }
             }
             _ => super::LoginStatus::SecondFactorRequired {
-                methods: vec![super::Method::Sms],
+                methods: self.second_factors(user.id).await?,
             },
         })
     }

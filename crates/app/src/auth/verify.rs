@@ -29,7 +29,7 @@ impl Services {
     /// (the attempt is counted in the database before comparing), a code works once, and
     /// only for the login it was sent for. When nothing is left pending the login completes:
     /// new session and CSRF tokens, and this device becomes trusted.
-    pub async fn verify_code(
+    pub(crate) async fn verify_code(
         &self,
         session: &CurrentSession,
         method: Method,
@@ -82,6 +82,34 @@ impl Services {
                 .filter(|c| *c != verified)
                 .collect();
         }
+        self.finish_step(
+            tx,
+            session,
+            &user,
+            still_pending,
+            client,
+            now,
+            purpose.as_str(),
+        )
+        .await
+    }
+
+    /// Moves the login on after a successful step (inside `tx`): fresh tokens; when nothing
+    /// is left pending, the login completes and this device becomes trusted.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one step's whole context; all needed"
+    )]
+    pub(crate) async fn finish_step(
+        &self,
+        mut tx: termin_storage::Tx,
+        session: &CurrentSession,
+        user: &termin_storage::UserRecord,
+        still_pending: Vec<&'static str>,
+        client: &ClientInfo,
+        now: jiff::Timestamp,
+        how: &str,
+    ) -> Result<LoginStep, DomainError> {
         // Every successful step hands out fresh tokens, so a token seen before the step is
         // worthless after it.
         let session_token = SecretToken::generate().map_err(DomainError::internal)?;
@@ -127,7 +155,7 @@ impl Services {
         })
         .await?;
         tx.commit().await?;
-        tracing::info!(user_id = %user.id, purpose = purpose.as_str(), "login completed; device trusted");
+        tracing::info!(user_id = %user.id, how, "login completed; device trusted");
         Ok(LoginStep {
             status: LoginStatus::Authenticated,
             session_token,

@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/password", post(change_password))
         .route("/api/v1/me/devices", get(devices))
         .route("/api/v1/me/devices/{id}", delete(remove_device))
+        .route("/api/v1/me/totp", post(start_totp))
+        .route("/api/v1/me/totp/confirm", post(confirm_totp))
 }
 
 #[derive(Deserialize)]
@@ -118,7 +120,7 @@ async fn verify(
     let method = method(&body.method)?;
     let step = state
         .services
-        .verify_code(&session, method, &body.code, &client)
+        .verify(&session, method, &body.code, &client)
         .await?;
     Ok(step_response(step))
 }
@@ -239,4 +241,34 @@ async fn remove_device(
 ) -> Result<StatusCode, ApiError> {
     state.services.remove_trusted_device(&session, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/me/totp` → `{"secret","otpauth_url","qr_svg"}`: starts TOTP enrolment.
+async fn start_totp(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+) -> Result<Response, ApiError> {
+    let enrolment = state.services.start_totp_enrolment(&session).await?;
+    Ok(Json(json!({
+        "secret": enrolment.secret_base32,
+        "otpauth_url": enrolment.otpauth_url,
+        "qr_svg": enrolment.qr_svg,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    code: String,
+}
+
+/// `POST /api/v1/me/totp/confirm` `{"code"}` → `{"recovery_codes":[…]}` (shown once).
+async fn confirm_totp(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<Response, ApiError> {
+    let codes = state.services.confirm_totp(&session, &body.code).await?;
+    let codes: Vec<&str> = codes.iter().map(|c| c.reveal()).collect();
+    Ok(Json(json!({ "recovery_codes": codes })).into_response())
 }

@@ -136,6 +136,19 @@ struct VerifyStep {
     method: &'static str,
     heading_key: &'static str,
     intro_key: &'static str,
+    /// Whether a new code can be sent (codes by e-mail or SMS).
+    resendable: bool,
+}
+
+impl VerifyStep {
+    fn new(method: &'static str, heading_key: &'static str, intro_key: &'static str) -> Self {
+        Self {
+            method,
+            heading_key,
+            intro_key,
+            resendable: matches!(method, "sms" | "email"),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -161,24 +174,25 @@ async fn render_verify(
         .map_err(|err| PageError { lang, err })?;
     let steps = match status {
         LoginStatus::Authenticated => return Ok(see_other("/app")),
-        LoginStatus::SecondFactorRequired { .. } => vec![VerifyStep {
-            method: "sms",
-            heading_key: "verify.device_heading",
-            intro_key: "verify.device_intro",
-        }],
+        // The strongest factor first; SMS last.
+        LoginStatus::SecondFactorRequired { methods } => methods
+            .iter()
+            .rev()
+            .map(|m| match m {
+                Method::Totp => VerifyStep::new("totp", "verify.totp_heading", "verify.totp_intro"),
+                Method::RecoveryCode => VerifyStep::new(
+                    "recovery_code",
+                    "verify.recovery_heading",
+                    "verify.recovery_intro",
+                ),
+                _ => VerifyStep::new("sms", "verify.device_heading", "verify.device_intro"),
+            })
+            .collect(),
         LoginStatus::VerificationRequired { pending } => pending
             .iter()
             .map(|p| match *p {
-                "email" => VerifyStep {
-                    method: "email",
-                    heading_key: "verify.email_heading",
-                    intro_key: "verify.email_intro",
-                },
-                _ => VerifyStep {
-                    method: "sms",
-                    heading_key: "verify.phone_heading",
-                    intro_key: "verify.phone_intro",
-                },
+                "email" => VerifyStep::new("email", "verify.email_heading", "verify.email_intro"),
+                _ => VerifyStep::new("sms", "verify.phone_heading", "verify.phone_intro"),
             })
             .collect(),
     };
@@ -255,7 +269,7 @@ async fn verify_submit(
     let method = Method::parse(&form.method).unwrap_or(Method::Sms);
     match state
         .services
-        .verify_code(&session, method, &form.code, &client)
+        .verify(&session, method, &form.code, &client)
         .await
     {
         Ok(step) => Ok(continue_login(&step)),

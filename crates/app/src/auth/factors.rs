@@ -1,0 +1,177 @@
+//! TOTP enrolment and the stronger second factors at login: TOTP codes and recovery codes.
+
+use termin_domain::DomainError;
+use termin_domain::session::SessionStage;
+use termin_domain::totp::{RECOVERY_CODE_COUNT, RecoveryCode, TotpSecret};
+use termin_domain::user::UserStatus;
+
+use super::{ClientInfo, CurrentSession, LoginStep, Method};
+use crate::Services;
+
+/// Wrong TOTP or recovery codes allowed in one login before it ends.
+const MAX_FACTOR_ATTEMPTS: u32 = 5;
+
+/// What the enrolment page shows once: the secret as QR code and as text.
+#[derive(Debug, Clone)]
+pub struct TotpEnrolment {
+    pub secret_base32: String,
+    pub otpauth_url: String,
+    /// The otpauth URL as an SVG QR code.
+    pub qr_svg: String,
+}
+
+impl Services {
+    /// Starts TOTP enrolment with a fresh secret. It becomes active only when a code from
+    /// the app confirms it.
+    pub async fn start_totp_enrolment(
+        &self,
+        session: &CurrentSession,
+    ) -> Result<TotpEnrolment, DomainError> {
+        let user = self
+            .store
+            .find_user(session.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        let secret = TotpSecret::generate().map_err(DomainError::internal)?;
+        let otpauth_url = secret
+            .otpauth_url(user.email.as_str())
+            .ok_or_else(|| DomainError::internal("cannot build the otpauth URL"))?;
+        let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
+            .map_err(DomainError::internal)?
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build();
+        self.store
+            .set_pending_totp(user.id, &secret.to_base32())
+            .await?;
+        Ok(TotpEnrolment {
+            secret_base32: secret.to_base32(),
+            otpauth_url,
+            qr_svg,
+        })
+    }
+
+    /// Confirms the enrolment with a code from the app, activates TOTP and returns ten new
+    /// recovery codes (shown once; only their hashes are kept).
+    pub async fn confirm_totp(
+        &self,
+        session: &CurrentSession,
+        code: &str,
+    ) -> Result<Vec<RecoveryCode>, DomainError> {
+        let pending = self
+            .store
+            .totp_secrets(session.user_id)
+            .await?
+            .pending
+            .ok_or_else(|| DomainError::invalid("code", "start the enrolment first"))?;
+        let secret = TotpSecret::from_base32(&pending).map_err(DomainError::internal)?;
+        let now = self.clock.now();
+        let step = secret
+            .matching_step(code, now)
+            .ok_or(DomainError::InvalidCode)?;
+        let codes: Vec<RecoveryCode> = (0..RECOVERY_CODE_COUNT)
+            .map(|_| RecoveryCode::generate())
+            .collect::<Result<_, _>>()
+            .map_err(DomainError::internal)?;
+        let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
+        let mut tx = self.store.begin().await?;
+        if !tx.activate_totp(session.user_id, step).await? {
+            return Err(DomainError::invalid("code", "start the enrolment first"));
+        }
+        tx.replace_recovery_codes(session.user_id, &hashes, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %session.user_id, "TOTP enabled; recovery codes issued");
+        Ok(codes)
+    }
+
+    /// The second factors this user may use on a new device, weakest (SMS) first.
+    pub(crate) async fn second_factors(
+        &self,
+        user: termin_domain::ids::UserId,
+    ) -> Result<Vec<Method>, DomainError> {
+        let mut methods = vec![Method::Sms];
+        if self.store.totp_secrets(user).await?.active.is_some() {
+            methods.push(Method::Totp);
+        }
+        if self.store.unused_recovery_codes(user).await? > 0 {
+            methods.push(Method::RecoveryCode);
+        }
+        Ok(methods)
+    }
+
+    /// A TOTP or recovery code for a new-device login. Five wrong tries end the login; a TOTP
+    /// step and a recovery code are each accepted once.
+    async fn verify_factor(
+        &self,
+        session: &CurrentSession,
+        method: Method,
+        presented: &str,
+        client: &ClientInfo,
+    ) -> Result<LoginStep, DomainError> {
+        let user = self
+            .store
+            .find_user(session.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        if user.status != UserStatus::Active || session.stage != SessionStage::Pending {
+            return Err(DomainError::invalid(
+                "method",
+                "is not available for this login",
+            ));
+        }
+        if !self
+            .store
+            .take_factor_attempt(&session.session_id, MAX_FACTOR_ATTEMPTS)
+            .await?
+        {
+            return Err(DomainError::InvalidCode);
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let accepted = match method {
+            Method::Totp => {
+                let secret = self
+                    .store
+                    .totp_secrets(user.id)
+                    .await?
+                    .active
+                    .ok_or_else(|| DomainError::invalid("method", "TOTP is not set up"))?;
+                let secret = TotpSecret::from_base32(&secret).map_err(DomainError::internal)?;
+                match secret.matching_step(presented, now) {
+                    Some(step) => tx.accept_totp_step(user.id, step).await?,
+                    None => false,
+                }
+            }
+            Method::RecoveryCode => {
+                tx.use_recovery_code(user.id, &RecoveryCode::hash_presented(presented), now)
+                    .await?
+            }
+            Method::Sms | Method::Email => false,
+        };
+        if !accepted {
+            tracing::info!(user_id = %user.id, method = method.as_str(), "wrong second factor");
+            return Err(DomainError::InvalidCode);
+        }
+        self.finish_step(tx, session, &user, Vec::new(), client, now, method.as_str())
+            .await
+    }
+
+    /// The second step of a login, by whichever method the user chose.
+    pub async fn verify(
+        &self,
+        session: &CurrentSession,
+        method: Method,
+        presented: &str,
+        client: &ClientInfo,
+    ) -> Result<LoginStep, DomainError> {
+        match method {
+            Method::Sms | Method::Email => {
+                self.verify_code(session, method, presented, client).await
+            }
+            Method::Totp | Method::RecoveryCode => {
+                self.verify_factor(session, method, presented, client).await
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! TOTP secrets, recovery codes and the per-login count of wrong second factors.
+
+use jiff::Timestamp;
+use termin_domain::ids::UserId;
+
+use crate::time::to_db;
+use crate::{Store, StoreResult, Tx};
+
+/// A user's TOTP secrets (base32): the active one and one being enrolled.
+#[derive(Clone, Default)]
+pub struct TotpSecrets {
+    pub active: Option<String>,
+    pub pending: Option<String>,
+}
+
+impl std::fmt::Debug for TotpSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpSecrets")
+            .field("active", &self.active.is_some())
+            .field("pending", &self.pending.is_some())
+            .finish()
+    }
+}
+
+impl Store {
+    pub async fn totp_secrets(&self, user: UserId) -> StoreResult<TotpSecrets> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1")
+                .bind(user.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(
+            row.map_or_else(TotpSecrets::default, |(active, pending)| TotpSecrets {
+                active,
+                pending,
+            }),
+        )
+    }
+
+    /// Starts (or restarts) an enrolment; the active secret, if any, stays until confirmed.
+    pub async fn set_pending_totp(&self, user: UserId, secret: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many unused recovery codes the user has.
+    pub async fn unused_recovery_codes(&self, user: UserId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user.to_string())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Counts one second-factor attempt of a pending login; `false` once five were made.
+    pub async fn take_factor_attempt(&self, session_id: &str, max: u32) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE sessions SET factor_failures = factor_failures + 1 \
+             WHERE id = $1 AND factor_failures < $2 AND stage = 'pending'",
+        )
+        .bind(session_id)
+        .bind(i64::from(max))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+impl Tx {
+    /// Makes the enrolled secret the active one and records `step` as used.
+    pub async fn activate_totp(&mut self, user: UserId, step: u64) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+             totp_last_step = $1 WHERE id = $2 AND totp_pending_secret IS NOT NULL",
+        )
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(user.to_string())
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Accepts a TOTP step once: `false` if it (or a later one) was accepted before.
+    pub async fn accept_totp_step(&mut self, user: UserId, step: u64) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(user.to_string())
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Replaces the user's recovery codes with new ones (given as hashes).
+    pub async fn replace_recovery_codes(
+        &mut self,
+        user: UserId,
+        hashes: &[String],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(&mut *self.inner)
+            .await?;
+        for hash in hashes {
+            sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(user.to_string())
+                .bind(hash)
+                .bind(to_db(now))
+                .execute(&mut *self.inner)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Uses a recovery code once; `false` if unknown or already used.
+    pub async fn use_recovery_code(
+        &mut self,
+        user: UserId,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 \
+             WHERE id = (SELECT id FROM recovery_codes WHERE user_id = $2 AND code_hash = $3 \
+                         AND used_at IS NULL LIMIT 1) AND used_at IS NULL",
+        )
+        .bind(to_db(now))
+        .bind(user.to_string())
+        .bind(hash)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

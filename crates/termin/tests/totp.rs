@@ -1,0 +1,209 @@
+//! TOTP and recovery codes as second factors. TOTP codes come from Debian's `oathtool`, an
+//! independent implementation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
+
+use std::process::Command;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use termin_domain::Clock;
+use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const CHROME: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+
+/// The code `oathtool` computes for `secret` at `at`, or `None` (test skipped) when it is
+/// not installed and `TERMIN_TEST_REQUIRE_OATHTOOL` is not `1`.
+fn oathtool(secret: &str, at: Timestamp) -> Option<String> {
+    let now = at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+    match Command::new("oathtool")
+        .args(["--totp", "-b", secret, "--now", &now])
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            Some(String::from_utf8(out.stdout).unwrap().trim().to_owned())
+        }
+        _ if std::env::var("TERMIN_TEST_REQUIRE_OATHTOOL").is_ok_and(|v| v == "1") => {
+            panic!(
+                "TERMIN_TEST_REQUIRE_OATHTOOL=1 but oathtool does not run (apt-get install oathtool)"
+            )
+        }
+        _ => {
+            eprintln!("SKIPPED: oathtool is not installed");
+            None
+        }
+    }
+}
+
+async fn signed_in_owner(server: &TestServer) -> Browser {
+    server.with_practice().await;
+    let browser = Browser::new(server, FIREFOX);
+    browser.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let code = server.latest_code("email", OWNER_EMAIL).await;
+    browser.verify("email", &code).await;
+    let code = server.latest_code("sms", OWNER_PHONE).await;
+    assert_eq!(
+        browser.verify("sms", &code).await.body["status"],
+        "authenticated"
+    );
+    browser
+}
+
+/// Enrols TOTP; returns the secret and the recovery codes.
+async fn enrol(server: &TestServer, browser: &Browser) -> Option<(String, Vec<String>)> {
+    let started = browser.post("/api/v1/me/totp", &json!({})).await;
+    assert_eq!(started.status, 200);
+    let secret = started.body["secret"].as_str().unwrap().to_owned();
+    assert!(
+        started.body["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/Termin:")
+    );
+    assert!(started.body["qr_svg"].as_str().unwrap().contains("<svg"));
+    let code = oathtool(&secret, server.clock.now())?;
+    let confirmed = browser
+        .post("/api/v1/me/totp/confirm", &json!({"code": code}))
+        .await;
+    assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
+    let codes: Vec<String> = confirmed.body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    Some((secret, codes))
+}
+
+async fn new_device(server: &TestServer) -> (Browser, Value) {
+    let browser = Browser::new(server, CHROME);
+    let login = browser.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    (browser, login.body)
+}
+
+#[tokio::test]
+async fn an_enrolled_authenticator_app_signs_in_a_new_device() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let Some((secret, _)) = enrol(&server, &owner).await else {
+        return;
+    };
+
+    server.clock.advance(SignedDuration::from_mins(2));
+    let (browser, login) = new_device(&server).await;
+    assert_eq!(login["methods"], json!(["sms", "totp", "recovery_code"]));
+    let code = oathtool(&secret, server.clock.now()).unwrap();
+    let done = browser.verify("totp", &code).await;
+    assert_eq!(done.body["status"], "authenticated", "{:?}", done.body);
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let Some((secret, _)) = enrol(&server, &owner).await else {
+        return;
+    };
+    server.clock.advance(SignedDuration::from_mins(2));
+    let code = oathtool(&secret, server.clock.now()).unwrap();
+    let (first, _) = new_device(&server).await;
+    assert_eq!(
+        first.verify("totp", &code).await.body["status"],
+        "authenticated"
+    );
+    let (second, _) = new_device(&server).await;
+    let replay = second.verify("totp", &code).await;
+    assert_eq!(
+        (replay.status, replay.body["error"].as_str()),
+        (422, Some("invalid_code"))
+    );
+    // The next step's code works.
+    server.clock.advance(SignedDuration::from_secs(30));
+    let next = oathtool(&secret, server.clock.now()).unwrap();
+    assert_eq!(
+        second.verify("totp", &next).await.body["status"],
+        "authenticated"
+    );
+}
+
+#[tokio::test]
+async fn the_code_of_the_enrolment_step_cannot_sign_in() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let Some((secret, _)) = enrol(&server, &owner).await else {
+        return;
+    };
+    let code = oathtool(&secret, server.clock.now()).unwrap();
+    let (browser, _) = new_device(&server).await;
+    assert_eq!(
+        browser.verify("totp", &code).await.body["error"],
+        "invalid_code"
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_in_any_spelling() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let Some((_, codes)) = enrol(&server, &owner).await else {
+        return;
+    };
+    let (first, _) = new_device(&server).await;
+    let typed = codes[3].to_lowercase().replace('-', " ");
+    assert_eq!(
+        first.verify("recovery_code", &typed).await.body["status"],
+        "authenticated"
+    );
+    let (second, _) = new_device(&server).await;
+    assert_eq!(
+        second.verify("recovery_code", &codes[3]).await.body["error"],
+        "invalid_code"
+    );
+    assert_eq!(
+        second.verify("recovery_code", &codes[4]).await.body["status"],
+        "authenticated"
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_second_factors_end_the_login_attempt() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let Some((secret, codes)) = enrol(&server, &owner).await else {
+        return;
+    };
+    server.clock.advance(SignedDuration::from_mins(2));
+    let (browser, _) = new_device(&server).await;
+    for _ in 0..5 {
+        assert_eq!(
+            browser.verify("totp", "000000").await.body["error"],
+            "invalid_code"
+        );
+    }
+    let right = oathtool(&secret, server.clock.now()).unwrap();
+    assert_eq!(
+        browser.verify("totp", &right).await.body["error"],
+        "invalid_code",
+        "the sixth is refused"
+    );
+    assert_eq!(
+        browser.verify("recovery_code", &codes[0]).await.body["error"],
+        "invalid_code"
+    );
+}
+
+#[tokio::test]
+async fn without_totp_the_login_offers_only_sms() {
+    let server = TestServer::start().await;
+    signed_in_owner(&server).await;
+    let (browser, login) = new_device(&server).await;
+    assert_eq!(login["methods"], json!(["sms"]));
+    let refused = browser.verify("totp", "123456").await;
+    assert_eq!(refused.status, 422);
+}
