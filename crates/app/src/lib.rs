@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod delivery;
+pub mod invitations;
 pub mod passwords;
 pub mod setup;
 
@@ -22,6 +23,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub password_policy: PasswordPolicy,
+    /// Where users reach Termin (`https://host[:port]`), for links in messages.
+    pub public_origin: String,
     /// A hash of nothing, verified against when an e-mail address is unknown.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
@@ -33,6 +36,7 @@ impl Services {
             clock,
             hasher,
             password_policy: PasswordPolicy::default(),
+            public_origin: "https://localhost:8443".to_owned(),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
         }
     }

@@ -135,6 +135,21 @@ impl Role {
             .find(|r| r.as_str() == raw)
             .ok_or(UnknownRole)
     }
+
+    /// Whether this role manages the practice's users (invites, changes roles).
+    pub fn manages_users(self) -> bool {
+        matches!(self, Role::Owner | Role::Administrator)
+    }
+
+    /// Whether a user with this role may give `other` to someone: nobody grants more than
+    /// they hold, so only owners make owners.
+    pub fn may_grant(self, other: Role) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Administrator => other != Role::Owner,
+            _ => false,
+        }
+    }
 }
 
 /// Where an account stands. A new account is `VerificationPending` until both its e-mail
@@ -226,6 +241,22 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }
         assert_eq!(Role::parse("root"), Err(UnknownRole));
+    }
+
+    #[test]
+    fn only_owners_make_owners_and_only_managers_grant_at_all() {
+        assert!(Role::Owner.may_grant(Role::Owner));
+        assert!(Role::Administrator.may_grant(Role::Administrator));
+        assert!(!Role::Administrator.may_grant(Role::Owner));
+        for role in [
+            Role::Practitioner,
+            Role::Assistant,
+            Role::Reception,
+            Role::ReadOnly,
+        ] {
+            assert!(!role.manages_users());
+            assert!(Role::ALL.iter().all(|other| !role.may_grant(*other)));
+        }
     }
 
     proptest! {

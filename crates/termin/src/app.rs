@@ -180,7 +180,7 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
 impl App {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let (store, migrations) = open_store(&settings).await?;
-        let services = services(store, clock.clone());
+        let mut services = services(store, clock.clone());
 
         let (cert_path, key_path, self_signed, created_now) = match &settings.tls {
             TlsSource::SelfSigned => {
@@ -202,6 +202,7 @@ impl App {
         let mut settings = settings;
         settings.listen = https_addr;
         let public_origin = settings.public_origin();
+        services.public_origin.clone_from(&public_origin);
         let setup_link = services
             .issue_setup_link_if_needed()
             .await

@@ -133,7 +133,7 @@ async fn trusted_devices_are_listed_and_a_removed_one_needs_a_code_again() {
     );
     let again = second.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     assert_eq!(again.body["status"], "second_factor_required");
-    let _ = server;
+    drop(server);
 }
 
 #[tokio::test]

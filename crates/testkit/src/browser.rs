@@ -131,6 +131,16 @@ impl Browser {
         .await
     }
 
+    pub async fn post_with_header(&self, path: &str, body: &Value, header: (&str, &str)) -> Answer {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header(header.0, header.1)
+                .json(body),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> Answer {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await

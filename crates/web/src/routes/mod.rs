@@ -3,6 +3,7 @@
 mod auth;
 mod health;
 mod home;
+mod invitations;
 mod login_pages;
 pub mod redirect;
 mod setup;
@@ -21,6 +22,7 @@ pub fn all() -> Router<AppState> {
         .merge(setup::routes())
         .merge(auth::routes())
         .merge(login_pages::routes())
+        .merge(invitations::routes())
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }

@@ -1,0 +1,324 @@
+//! Inviting staff: single-use 72-hour links, verification at first login, who may invite.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const NEW_PASSWORD: &str = "Wz9&hufl-Linde";
+
+/// Signs `email` in, completing the steps with codes from the outbox.
+async fn sign_in(server: &TestServer, email: &str, phone: &str, password: &str) -> Browser {
+    let browser = Browser::new(server, FIREFOX);
+    let mut step = browser.login(email, password).await;
+    assert_eq!(step.status, 200, "{:?}", step.body);
+    while step.body["status"] != "authenticated" {
+        let method = step.body["methods"][0].as_str().unwrap().to_owned();
+        let code = if method == "email" {
+            server.latest_code("email", email).await
+        } else {
+            server.latest_code("sms", phone).await
+        };
+        step = browser.verify(&method, &code).await;
+    }
+    browser
+}
+
+async fn owner() -> (TestServer, Browser) {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let browser = sign_in(&server, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD).await;
+    (server, browser)
+}
+
+fn invitation(email: &str, role: &str) -> Value {
+    json!({"email": email, "phone": "+4915211112222", "role": role})
+}
+
+/// The token of the newest invitation link sent to `email`.
+async fn invitation_token(server: &TestServer, email: &str) -> String {
+    let mails = server.outbox("email").await;
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m["to"] == email)
+        .expect("an invitation e-mail");
+    let body = mail["body"].as_str().unwrap();
+    let prefix = format!("https://localhost:{}/invite/", server.port());
+    let start = body.find(&prefix).expect("the link") + prefix.len();
+    body[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn an_invited_assistant_sets_a_password_verifies_and_belongs_to_the_practice() {
+    let (server, owner) = owner().await;
+    let created = owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert!(created.body["id"].is_string());
+    let token = invitation_token(&server, "anna@praxis-am-see.example").await;
+
+    let page = server.get(&format!("/invite/{token}")).await;
+    assert_eq!(page.status(), 200);
+    let accepted = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+
+    let anna = Browser::new(&server, FIREFOX);
+    let login = anna.login("anna@praxis-am-see.example", NEW_PASSWORD).await;
+    assert_eq!(login.body["status"], "verification_required");
+    assert_eq!(login.body["pending"], json!(["email", "phone"]));
+    let anna = sign_in(
+        &server,
+        "anna@praxis-am-see.example",
+        "+4915211112222",
+        NEW_PASSWORD,
+    )
+    .await;
+    let me = anna.get("/api/v1/me").await;
+    assert_eq!(me.body["organizations"][0]["slug"], "praxis-am-see");
+    assert_eq!(me.body["organizations"][0]["role"], "assistant");
+}
+
+#[tokio::test]
+async fn an_invitation_link_works_once() {
+    let (server, owner) = owner().await;
+    owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+        )
+        .await;
+    let token = invitation_token(&server, "anna@praxis-am-see.example").await;
+    let body = json!({"token": token, "password": NEW_PASSWORD});
+    assert_eq!(
+        server
+            .post_json("/api/v1/invitations/accept", &body)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        server
+            .post_json("/api/v1/invitations/accept", &body)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(server.get(&format!("/invite/{token}")).await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_acceptances_create_one_account() {
+    let (server, owner) = owner().await;
+    owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+        )
+        .await;
+    let token = invitation_token(&server, "anna@praxis-am-see.example").await;
+    let attempts = (0..50).map(|_| {
+        let client = server.client().clone();
+        let url = server.url("/api/v1/invitations/accept");
+        let body = json!({"token": token, "password": NEW_PASSWORD});
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        statuses.push(attempt.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 404),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_expires_after_seventy_two_hours() {
+    let (server, owner) = owner().await;
+    owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+        )
+        .await;
+    let token = invitation_token(&server, "anna@praxis-am-see.example").await;
+    server
+        .clock
+        .advance(SignedDuration::from_hours(72) - SignedDuration::from_secs(1));
+    assert_eq!(server.get(&format!("/invite/{token}")).await.status(), 200);
+    server.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(server.get(&format!("/invite/{token}")).await.status(), 404);
+    let late = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(late.status(), 404);
+}
+
+#[tokio::test]
+async fn a_weak_password_keeps_the_invitation_open() {
+    let (server, owner) = owner().await;
+    owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+        )
+        .await;
+    let token = invitation_token(&server, "anna@praxis-am-see.example").await;
+    let weak = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": "anna1234!A"}),
+        )
+        .await;
+    assert_eq!(weak.status(), 422);
+    assert_eq!(
+        weak.json::<Value>().await.unwrap()["violations"],
+        json!(["contains_personal_data"])
+    );
+    let ok = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn only_managers_invite_and_nobody_grants_more_than_they_hold() {
+    let (server, owner) = owner().await;
+    for (email, role) in [
+        ("admin@praxis-am-see.example", "administrator"),
+        ("assi@praxis-am-see.example", "assistant"),
+    ] {
+        owner
+            .post("/api/v1/invitations", &invitation(email, role))
+            .await;
+        let token = invitation_token(&server, email).await;
+        server
+            .post_json(
+                "/api/v1/invitations/accept",
+                &json!({"token": token, "password": NEW_PASSWORD}),
+            )
+            .await;
+    }
+    let admin = sign_in(
+        &server,
+        "admin@praxis-am-see.example",
+        "+4915211112222",
+        NEW_PASSWORD,
+    )
+    .await;
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/invitations",
+                &invitation("x@praxis-am-see.example", "owner")
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/invitations",
+                &invitation("y@praxis-am-see.example", "reception")
+            )
+            .await
+            .status,
+        201
+    );
+    let assistant = sign_in(
+        &server,
+        "assi@praxis-am-see.example",
+        "+4915211112222",
+        NEW_PASSWORD,
+    )
+    .await;
+    let refused = assistant
+        .post(
+            "/api/v1/invitations",
+            &invitation("z@praxis-am-see.example", "read_only"),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+}
+
+#[tokio::test]
+async fn invitations_validate_their_fields_and_refuse_existing_accounts() {
+    let (_server, owner) = owner().await;
+    let bad = owner
+        .post(
+            "/api/v1/invitations",
+            &json!({"email": "nope", "phone": "0151", "role": "chef"}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let mut fields: Vec<&str> = bad.body["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["email", "phone", "role"]);
+    let taken = owner
+        .post(
+            "/api/v1/invitations",
+            &invitation(&OWNER_EMAIL.to_uppercase(), "assistant"),
+        )
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["error"].as_str()),
+        (409, Some("email_taken"))
+    );
+}
+
+#[tokio::test]
+async fn another_practice_named_in_the_header_is_not_found() {
+    let (_server, owner) = owner().await;
+    let answer = owner
+        .post_with_header(
+            "/api/v1/invitations",
+            &invitation("anna@praxis-am-see.example", "assistant"),
+            ("x-termin-org", "praxis-nord"),
+        )
+        .await;
+    assert_eq!(answer.status, 404);
+}

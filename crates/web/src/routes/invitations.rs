@@ -1,0 +1,165 @@
+//! Invitations: the API for administrators, and the page behind the invitation link.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use termin_app::invitations::InvitationRequest;
+use termin_domain::DomainError;
+use termin_domain::password::Password;
+
+use crate::AppState;
+use crate::error::{ApiError, PageError, status_of};
+use crate::extract::ApiJson;
+use crate::i18n::{I18n, Lang, Texts};
+use crate::render;
+use crate::session::Authenticated;
+
+pub const ORG_HEADER: &str = "x-termin-org";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invitations", post(invite))
+        .route("/api/v1/invitations/accept", post(accept))
+        .route("/invite/{token}", get(accept_form).post(accept_submit))
+}
+
+#[derive(Deserialize)]
+struct InviteBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /api/v1/invitations` `{"email","phone","role"}` → 201 `{"id"}`.
+async fn invite(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<Response, ApiError> {
+    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let id = state
+        .services
+        .invite(
+            &session,
+            org,
+            InvitationRequest {
+                email: &body.email,
+                phone: &body.phone,
+                role: &body.role,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct AcceptBody {
+    token: String,
+    password: String,
+}
+
+/// `POST /api/v1/invitations/accept` `{"token","password"}` → 200.
+async fn accept(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AcceptBody>,
+) -> Result<Response, ApiError> {
+    let user_id = state
+        .services
+        .accept_invitation(&body.token, &Password::new(body.password))
+        .await?;
+    Ok(Json(json!({ "user_id": user_id, "status": "verification_pending" })).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage<'a> {
+    t: Texts<'a>,
+    token: &'a str,
+    errors: Vec<String>,
+    done: bool,
+}
+
+async fn accept_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    if !state
+        .services
+        .invitation_is_open(&token)
+        .await
+        .map_err(|err| PageError { lang, err })?
+    {
+        return Err(PageError {
+            lang,
+            err: DomainError::NotFound,
+        });
+    }
+    render::html(
+        lang,
+        &InvitePage {
+            t: I18n::global().texts(lang),
+            token: &token,
+            errors: Vec::new(),
+            done: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn accept_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(token): Path<String>,
+    Form(form): Form<AcceptForm>,
+) -> Result<Response, PageError> {
+    let t = I18n::global().texts(lang);
+    match state
+        .services
+        .accept_invitation(&token, &Password::new(form.password))
+        .await
+    {
+        Ok(_) => render::html(
+            lang,
+            &InvitePage {
+                t,
+                token: &token,
+                errors: Vec::new(),
+                done: true,
+            },
+        ),
+        Err(err @ DomainError::PasswordPolicy { .. }) => {
+            let errors = match &err {
+                DomainError::PasswordPolicy { violations } => {
+                    violations.iter().map(|v| v.describe().to_owned()).collect()
+                }
+                _ => Vec::new(),
+            };
+            render::html_with_status(
+                lang,
+                status_of(&err),
+                &InvitePage {
+                    t,
+                    token: &token,
+                    errors,
+                    done: false,
+                },
+            )
+        }
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
