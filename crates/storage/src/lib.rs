@@ -9,6 +9,7 @@
 //! Guarantees such as "a set-up link is used once" are enforced by the database, so they
 //! hold across instances, not only inside one process.
 
+mod account_links;
 mod codes;
 mod connect;
 mod devices;
@@ -25,6 +26,7 @@ mod tx;
 mod url;
 mod users;
 
+pub use account_links::{LinkAttempt, LinkKind, NewLink};
 pub use codes::{CodeAttempt, NewCode};
 pub use connect::{Backend, PoolSettings, Store};
 pub use devices::{DeviceRecord, NewDevice};

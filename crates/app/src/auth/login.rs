@@ -54,6 +54,8 @@ impl Services {
             .verify(&request.password, &user.password_hash)
             .await?
             || user.status == UserStatus::Disabled
+            // After "this wasn't me" the password is considered known to an intruder.
+            || self.store.password_reset_required(user.id).await?
         {
             return Err(DomainError::InvalidCredentials);
         }

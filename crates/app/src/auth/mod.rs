@@ -6,6 +6,7 @@ mod account;
 mod codes;
 mod factors;
 mod login;
+mod recovery;
 mod session;
 mod verify;
 

@@ -145,10 +145,16 @@ impl Services {
             });
         }
         let device_token = SecretToken::generate().map_err(DomainError::internal)?;
+        let device = device_name(&client.user_agent);
+        // The account's first login (its verification) is no news; later new devices are.
+        if how != "verify_email" && how != "verify_phone" {
+            self.send_new_device_notice(&mut tx, user, &device, &client.ip, now)
+                .await?;
+        }
         tx.insert_trusted_device(&NewDevice {
             user_id: user.id,
             token_hash: device_token.hash(),
-            name: device_name(&client.user_agent),
+            name: device,
             now,
             ip: client.ip.clone(),
             expires_at: now.checked_add(DEVICE_TRUST).unwrap_or(now),

@@ -5,6 +5,7 @@ mod health;
 mod home;
 mod invitations;
 mod login_pages;
+mod recovery;
 pub mod redirect;
 mod setup;
 
@@ -23,6 +24,7 @@ pub fn all() -> Router<AppState> {
         .merge(auth::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
+        .merge(recovery::routes())
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }
