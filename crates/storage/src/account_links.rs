@@ -98,21 +98,6 @@ impl Tx {
             .await?;
         Ok(())
     }
-
-    pub async fn set_password_hash_tx(
-        &mut self,
-        user: UserId,
-        phc: &str,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(phc)
-            .bind(to_db(now))
-            .bind(user.to_string())
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
-    }
 }
 
 impl Store {

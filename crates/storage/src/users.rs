@@ -115,13 +115,7 @@ impl Store {
         phc: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(phc)
-            .bind(to_db(now))
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        set_password_hash(&self.pool, id, phc, now).await
     }
 
     pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
@@ -150,7 +144,33 @@ impl Store {
     }
 }
 
+/// The one statement that replaces a password hash, on the pool or inside a transaction.
+async fn set_password_hash<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: UserId,
+    phc: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(phc)
+        .bind(to_db(now))
+        .bind(id.to_string())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 impl Tx {
+    /// Replaces the password hash as part of this transaction (a password reset).
+    pub async fn set_password_hash(
+        &mut self,
+        id: UserId,
+        phc: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        set_password_hash(&mut *self.inner, id, phc, now).await
+    }
+
     /// Fails with the `email_taken` conflict when the address (in any letter case) exists.
     pub async fn insert_user(&mut self, user: &NewUser) -> StoreResult<()> {
         let at = to_db(user.created_at);

@@ -13,29 +13,17 @@ const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 
 const CHROME: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 
-/// Signs `email` in on `browser`, completing whatever the login asks for with the outbox.
-async fn sign_in(server: &TestServer, browser: &Browser, email: &str, phone: &str, password: &str) {
-    let mut step = browser.login(email, password).await;
-    assert_eq!(step.status, 200, "{:?}", step.body);
-    while step.body["status"] != "authenticated" {
-        let method = step.body["methods"][0].as_str().unwrap().to_owned();
-        let code = if method == "email" {
-            server.latest_code("email", email).await
-        } else {
-            server.latest_code("sms", phone).await
-        };
-        step = browser.verify(&method, &code).await;
-        assert_eq!(step.status, 200, "{:?}", step.body);
-    }
-}
-
 async fn owner_on_two_browsers() -> (TestServer, Browser, Browser) {
     let server = TestServer::start().await;
     server.with_practice().await;
     let first = Browser::new(&server, FIREFOX);
-    sign_in(&server, &first, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD).await;
+    server
+        .sign_in(&first, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
+        .await;
     let second = Browser::new(&server, CHROME);
-    sign_in(&server, &second, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD).await;
+    server
+        .sign_in(&second, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
+        .await;
     (server, first, second)
 }
 
@@ -151,14 +139,14 @@ async fn another_users_device_cannot_be_seen_or_removed() {
         .await
         .unwrap();
     let theirs = Browser::new(&server, CHROME);
-    sign_in(
-        &server,
-        &theirs,
-        "nord@praxis-nord.example",
-        "+4915199887766",
-        "Qz4!ptkw-Eiche",
-    )
-    .await;
+    server
+        .sign_in(
+            &theirs,
+            "nord@praxis-nord.example",
+            "+4915199887766",
+            "Qz4!ptkw-Eiche",
+        )
+        .await;
     let their_devices = theirs.get("/api/v1/me/devices").await.body["devices"].clone();
     let their_id = their_devices[0]["id"].as_str().unwrap();
     assert_eq!(

@@ -12,20 +12,10 @@ use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServ
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const NEW_PASSWORD: &str = "Wz9&hufl-Linde";
 
-/// Signs `email` in, completing the steps with codes from the outbox.
+/// A new browser with `email` signed in.
 async fn sign_in(server: &TestServer, email: &str, phone: &str, password: &str) -> Browser {
     let browser = Browser::new(server, FIREFOX);
-    let mut step = browser.login(email, password).await;
-    assert_eq!(step.status, 200, "{:?}", step.body);
-    while step.body["status"] != "authenticated" {
-        let method = step.body["methods"][0].as_str().unwrap().to_owned();
-        let code = if method == "email" {
-            server.latest_code("email", email).await
-        } else {
-            server.latest_code("sms", phone).await
-        };
-        step = browser.verify(&method, &code).await;
-    }
+    server.sign_in(&browser, email, phone, password).await;
     browser
 }
 

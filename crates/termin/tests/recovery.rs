@@ -15,17 +15,9 @@ const CHROME: &str =
 const NEW_PASSWORD: &str = "Rt5%ybnm-Ulme";
 
 async fn sign_in(server: &TestServer, browser: &Browser, password: &str) {
-    let mut step = browser.login(OWNER_EMAIL, password).await;
-    assert_eq!(step.status, 200, "{:?}", step.body);
-    while step.body["status"] != "authenticated" {
-        let method = step.body["methods"][0].as_str().unwrap().to_owned();
-        let code = if method == "email" {
-            server.latest_code("email", OWNER_EMAIL).await
-        } else {
-            server.latest_code("sms", OWNER_PHONE).await
-        };
-        step = browser.verify(&method, &code).await;
-    }
+    server
+        .sign_in(browser, OWNER_EMAIL, OWNER_PHONE, password)
+        .await;
 }
 
 async fn owner() -> (TestServer, Browser) {

@@ -205,6 +205,32 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no code in {body}"))
     }
 
+    /// Signs `email` in on `browser`, answering every step the login asks for with the
+    /// newest code from the outbox (e-mail or SMS to `phone`).
+    pub async fn sign_in(
+        &self,
+        browser: &crate::Browser,
+        email: &str,
+        phone: &str,
+        password: &str,
+    ) {
+        let mut step = browser.login(email, password).await;
+        assert_eq!(step.status, 200, "login: {:?}", step.body);
+        while step.body["status"] != "authenticated" {
+            let method = step.body["methods"][0]
+                .as_str()
+                .expect("a method")
+                .to_owned();
+            let code = if method == "email" {
+                self.latest_code("email", email).await
+            } else {
+                self.latest_code("sms", phone).await
+            };
+            step = browser.verify(&method, &code).await;
+            assert_eq!(step.status, 200, "verify: {:?}", step.body);
+        }
+    }
+
     /// Creates a practice "Praxis am See" whose owner is `OWNER_EMAIL` / `OWNER_PASSWORD`
     /// (verification still pending).
     pub async fn with_practice(&self) {

@@ -172,7 +172,7 @@ impl Services {
         if !tx.use_link(&attempt.link_id, now).await? {
             return Err(DomainError::NotFound);
         }
-        tx.set_password_hash_tx(user.id, &phc, now).await?;
+        tx.set_password_hash(user.id, &phc, now).await?;
         tx.set_password_reset_required(user.id, false).await?;
         tx.sign_out_everywhere(user.id).await?;
         tx.commit().await?;
