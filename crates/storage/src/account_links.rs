@@ -61,6 +61,39 @@ impl Tx {
         Ok(())
     }
 
+    /// How many links of `kind` the user got since `since` (for the hourly cap).
+    pub async fn count_links_since(
+        &mut self,
+        user: UserId,
+        kind: LinkKind,
+        since: Timestamp,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM account_links WHERE user_id = $1 AND kind = $2 AND created_at >= $3",
+        )
+        .bind(user.to_string())
+        .bind(kind.as_str())
+        .bind(to_db(since))
+        .fetch_one(&mut *self.inner)
+        .await?)
+    }
+
+    /// Retires every open link of `kind` of the user (after a reset, the others are moot).
+    pub async fn retire_links(
+        &mut self,
+        user: UserId,
+        kind: LinkKind,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND kind = $3 AND used_at IS NULL")
+            .bind(to_db(now))
+            .bind(user.to_string())
+            .bind(kind.as_str())
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     /// Uses a link up; `false` if another request used it first.
     pub async fn use_link(&mut self, link_id: &str, now: Timestamp) -> StoreResult<bool> {
         let result =
@@ -151,23 +184,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(n > 0)
-    }
-
-    /// How many links of `kind` the user got since `since` (for the hourly cap).
-    pub async fn count_links_since(
-        &self,
-        user: UserId,
-        kind: LinkKind,
-        since: Timestamp,
-    ) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM account_links WHERE user_id = $1 AND kind = $2 AND created_at >= $3",
-        )
-        .bind(user.to_string())
-        .bind(kind.as_str())
-        .bind(to_db(since))
-        .fetch_one(&self.pool)
-        .await?)
     }
 
     pub async fn password_reset_required(&self, user: UserId) -> StoreResult<bool> {

@@ -46,39 +46,6 @@ impl Tx {
 }
 
 impl Store {
-    /// How many codes of `purpose` were sent to `user` since `since` (for the hourly cap).
-    pub async fn count_codes_since(
-        &self,
-        user: UserId,
-        purpose: CodePurpose,
-        since: Timestamp,
-    ) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM one_time_codes WHERE user_id = $1 AND purpose = $2 AND created_at >= $3",
-        )
-        .bind(user.to_string())
-        .bind(purpose.as_str())
-        .bind(to_db(since))
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    /// When the newest code of `purpose` for this login was sent.
-    pub async fn latest_code_at(
-        &self,
-        session_id: &str,
-        purpose: CodePurpose,
-    ) -> StoreResult<Option<Timestamp>> {
-        let latest: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(created_at) FROM one_time_codes WHERE session_id = $1 AND purpose = $2",
-        )
-        .bind(session_id)
-        .bind(purpose.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        latest.map(from_db).transpose()
-    }
-
     /// Counts one attempt on the newest live code of `purpose` for this login and returns
     /// it for comparison; `None` when there is no such code, it expired, was used, or its
     /// attempts are exhausted. Only the newest code counts: sending a new one retires the
@@ -116,6 +83,39 @@ impl Store {
 }
 
 impl Tx {
+    /// How many codes of `purpose` were sent to `user` since `since` (for the hourly cap).
+    pub async fn count_codes_since(
+        &mut self,
+        user: UserId,
+        purpose: CodePurpose,
+        since: Timestamp,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM one_time_codes WHERE user_id = $1 AND purpose = $2 AND created_at >= $3",
+        )
+        .bind(user.to_string())
+        .bind(purpose.as_str())
+        .bind(to_db(since))
+        .fetch_one(&mut *self.inner)
+        .await?)
+    }
+
+    /// When the newest code of `purpose` for this login was sent.
+    pub async fn latest_code_at(
+        &mut self,
+        session_id: &str,
+        purpose: CodePurpose,
+    ) -> StoreResult<Option<Timestamp>> {
+        let latest: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(created_at) FROM one_time_codes WHERE session_id = $1 AND purpose = $2",
+        )
+        .bind(session_id)
+        .bind(purpose.as_str())
+        .fetch_one(&mut *self.inner)
+        .await?;
+        latest.map(from_db).transpose()
+    }
+
     /// Uses the code up; `false` if another request used it first.
     pub async fn mark_code_used(&mut self, code_id: &str, now: Timestamp) -> StoreResult<bool> {
         let result =

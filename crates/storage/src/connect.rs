@@ -138,7 +138,10 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(crate::Tx { inner: tx })
+        Ok(crate::Tx {
+            inner: tx,
+            backend: self.backend,
+        })
     }
 }
 

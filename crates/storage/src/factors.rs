@@ -23,6 +23,15 @@ impl std::fmt::Debug for TotpSecrets {
 }
 
 impl Store {
+    /// Ends a login whose second factor was guessed at too often.
+    pub async fn end_login(&self, session_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND stage = 'pending'")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn totp_secrets(&self, user: UserId) -> StoreResult<TotpSecrets> {
         let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1")
@@ -72,14 +81,21 @@ impl Store {
 }
 
 impl Tx {
-    /// Makes the enrolled secret the active one and records `step` as used.
-    pub async fn activate_totp(&mut self, user: UserId, step: u64) -> StoreResult<bool> {
+    /// Makes the enrolled secret the active one and records `step` as used — only if the
+    /// pending secret is still `checked` (an enrolment restarted meanwhile wins nothing).
+    pub async fn activate_totp(
+        &mut self,
+        user: UserId,
+        checked: &str,
+        step: u64,
+    ) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
-             totp_last_step = $1 WHERE id = $2 AND totp_pending_secret IS NOT NULL",
+             totp_last_step = $1 WHERE id = $2 AND totp_pending_secret = $3",
         )
         .bind(i64::try_from(step).unwrap_or(i64::MAX))
         .bind(user.to_string())
+        .bind(checked)
         .execute(&mut *self.inner)
         .await?;
         Ok(result.rows_affected() == 1)

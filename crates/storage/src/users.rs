@@ -221,6 +221,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Which contacts of the user are verified, as this transaction sees them.
+    pub async fn contacts_verified(&mut self, id: UserId) -> StoreResult<(bool, bool)> {
+        let (email, phone): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM users WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_one(&mut *self.inner)
+                .await?;
+        Ok((email.is_some(), phone.is_some()))
+    }
+
     pub async fn insert_membership(
         &mut self,
         org: OrgId,

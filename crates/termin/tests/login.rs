@@ -152,8 +152,21 @@ async fn a_device_cookie_of_another_user_or_a_forged_one_does_not_count() {
 async fn new_device_login(server: &TestServer) -> Browser {
     let browser = Browser::new(server, CHROME);
     let login = browser.login(OWNER_EMAIL, OWNER_PASSWORD).await;
-    assert_eq!(login.body["status"], "second_factor_required");
+    assert_eq!(
+        login.body["status"], "second_factor_required",
+        "{:?}",
+        login.body
+    );
     browser
+}
+
+/// The same on PostgreSQL, when a server is configured.
+async fn active_owner_server_on_postgres() -> Option<TestServer> {
+    let db = termin_testkit::TestDb::postgres_if_configured().await?;
+    let server = TestServer::builder().db(db).start().await;
+    server.with_practice().await;
+    verified_owner(&server, &Browser::new(&server, FIREFOX)).await;
+    Some(server)
 }
 
 async fn active_owner_server() -> TestServer {
@@ -281,9 +294,7 @@ async fn the_pending_token_is_worthless_once_the_login_completes() {
     assert_eq!(replay.get("/api/v1/me").await.status, 401);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times() {
-    let server = active_owner_server().await;
+async fn fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times(server: TestServer) {
     let browser = std::sync::Arc::new(new_device_login(&server).await);
     let code = server.latest_code("sms", OWNER_PHONE).await;
     let bad = wrong(&code);
@@ -306,6 +317,19 @@ async fn fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times() {
         browser.verify("sms", &code).await.body["error"],
         "invalid_code"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times_on_sqlite() {
+    fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times(active_owner_server().await)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times_on_postgres() {
+    if let Some(server) = active_owner_server_on_postgres().await {
+        fifty_concurrent_wrong_codes_are_evaluated_at_most_five_times(server).await;
+    }
 }
 
 #[tokio::test]
@@ -385,6 +409,71 @@ async fn at_most_five_codes_an_hour() {
         .post("/api/v1/auth/resend", &json!({"method": "sms"}))
         .await;
     assert_eq!(sixth.status, 429);
+}
+
+#[tokio::test]
+async fn logins_count_against_the_hourly_code_cap() {
+    let server = active_owner_server().await;
+    for _ in 0..5 {
+        new_device_login(&server).await;
+    }
+    let sixth = Browser::new(&server, CHROME)
+        .login(OWNER_EMAIL, OWNER_PASSWORD)
+        .await;
+    assert_eq!(
+        (sixth.status, sixth.body["error"].as_str()),
+        (429, Some("throttled"))
+    );
+    assert_eq!(sixth.headers["retry-after"], "3600");
+    server
+        .clock
+        .advance(SignedDuration::from_hours(1) + SignedDuration::from_secs(1));
+    assert!(
+        new_device_login(&server).await.csrf().is_some(),
+        "an hour later it works again"
+    );
+}
+
+async fn twenty_concurrent_resends_send_one_code(server: TestServer) {
+    let browser = std::sync::Arc::new(new_device_login(&server).await);
+    let sent_before = server.outbox("sms").await.len();
+    server.clock.advance(SignedDuration::from_secs(30));
+    let attempts = (0..20).map(|_| {
+        let browser = std::sync::Arc::clone(&browser);
+        tokio::spawn(async move {
+            browser
+                .post("/api/v1/auth/resend", &json!({"method": "sms"}))
+                .await
+                .status
+        })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        statuses.push(attempt.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 204).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        19,
+        "{statuses:?}"
+    );
+    assert_eq!(server.outbox("sms").await.len(), sent_before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_resends_send_one_code_on_sqlite() {
+    twenty_concurrent_resends_send_one_code(active_owner_server().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_resends_send_one_code_on_postgres() {
+    if let Some(server) = active_owner_server_on_postgres().await {
+        twenty_concurrent_resends_send_one_code(server).await;
+    }
 }
 
 #[tokio::test]

@@ -110,3 +110,39 @@ async fn an_owner_signs_in_through_the_pages_verifying_email_and_phone() {
     assert_eq!(browser.get("/app").await.status, 303);
     assert_eq!(browser.get("/api/v1/me").await.status, 401);
 }
+
+#[tokio::test]
+async fn form_posts_from_another_site_are_refused() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let post = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
+        let mut request = server
+            .client()
+            .post(server.url("/login"))
+            .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+    let evil = post(Some("https://evil.example"), None).await.unwrap();
+    assert_eq!(evil.status(), 403);
+    let cross = post(None, Some("cross-site")).await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let opaque = post(Some("null"), None).await.unwrap();
+    assert_eq!(opaque.status(), 403);
+    let own = format!("https://localhost:{}", server.port());
+    let same = server
+        .client()
+        .post(server.url("/login"))
+        .header("origin", own)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 303);
+}

@@ -192,10 +192,14 @@ async fn five_wrong_second_factors_end_the_login_attempt() {
         "invalid_code",
         "the sixth is refused"
     );
+    // The login is over: no factor, not even SMS, can finish it.
+    let after = browser.verify("recovery_code", &codes[0]).await;
     assert_eq!(
-        browser.verify("recovery_code", &codes[0]).await.body["error"],
-        "invalid_code"
+        (after.status, after.body["error"].as_str()),
+        (401, Some("not_authenticated"))
     );
+    let sms = server.latest_code("sms", OWNER_PHONE).await;
+    assert_eq!(browser.verify("sms", &sms).await.status, 401);
 }
 
 #[tokio::test]

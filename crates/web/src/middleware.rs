@@ -49,6 +49,7 @@ pub fn apply(routes: Router, _state: AppState) -> Router {
             ApiError::Domain(termin_domain::DomainError::internal("handler panicked"))
                 .into_response()
         }))
+        .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_log))
 }
@@ -94,6 +95,49 @@ async fn security_headers(request: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static("5"));
     }
     response
+}
+
+/// Refuses state-changing requests that a browser says come from another site: a
+/// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than this server. Requests
+/// without either (scripts, API clients) pass; cookie sessions also need their CSRF token.
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe && is_cross_site(&request) {
+        return ApiError::Domain(termin_domain::DomainError::Csrf).into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(request: &Request) -> bool {
+    let headers = request.headers();
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in the Host header.
+    let own = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let origin_authority = origin.strip_prefix("https://");
+    match (origin_authority, own) {
+        (Some(theirs), Some(own)) => !theirs.eq_ignore_ascii_case(&own),
+        _ => true,
+    }
 }
 
 /// A client-supplied request id is kept only if it is short and plain, so that it cannot

@@ -12,15 +12,19 @@ use crate::Services;
 
 impl Services {
     /// Refuses a new code when the last one for this login went out less than 30 s ago or
-    /// when the user already got 5 of this kind within the hour.
+    /// when the user already got 5 of this kind within the hour. Runs inside `tx` after
+    /// [`Tx::lock_user`], so that concurrent requests cannot all pass the count.
     pub(crate) async fn check_code_limits(
         &self,
+        tx: &mut Tx,
         user: &UserRecord,
-        session_id: &str,
+        session_id: Option<&str>,
         purpose: CodePurpose,
         now: Timestamp,
     ) -> Result<(), DomainError> {
-        if let Some(last) = self.store.latest_code_at(session_id, purpose).await? {
+        if let Some(session_id) = session_id
+            && let Some(last) = tx.latest_code_at(session_id, purpose).await?
+        {
             let wait = RESEND_INTERVAL - now.duration_since(last);
             if wait > SignedDuration::ZERO {
                 return Err(DomainError::Throttled {
@@ -31,10 +35,7 @@ impl Services {
         let hour_ago = now
             .checked_sub(SignedDuration::from_hours(1))
             .unwrap_or(now);
-        let sent = self
-            .store
-            .count_codes_since(user.id, purpose, hour_ago)
-            .await?;
+        let sent = tx.count_codes_since(user.id, purpose, hour_ago).await?;
         if sent >= i64::from(MAX_CODES_PER_HOUR) {
             return Err(DomainError::Throttled {
                 retry_after_secs: 3600,

@@ -75,7 +75,7 @@ impl Services {
             .map_err(DomainError::internal)?;
         let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
         let mut tx = self.store.begin().await?;
-        if !tx.activate_totp(session.user_id, step).await? {
+        if !tx.activate_totp(session.user_id, &pending, step).await? {
             return Err(DomainError::invalid("code", "start the enrolment first"));
         }
         tx.replace_recovery_codes(session.user_id, &hashes, now)
@@ -125,6 +125,8 @@ impl Services {
             .take_factor_attempt(&session.session_id, MAX_FACTOR_ATTEMPTS)
             .await?
         {
+            // Guessed at too often: this login is over; a new one starts with the password.
+            self.store.end_login(&session.session_id).await?;
             return Err(DomainError::InvalidCode);
         }
         let now = self.clock.now();

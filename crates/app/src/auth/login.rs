@@ -115,6 +115,12 @@ impl Services {
         let csrf_token = session_token.derive("csrf");
         let session_id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.store.begin().await?;
+        // Every code sent counts against the user's hourly cap, logins included.
+        tx.lock_user(user.id).await?;
+        for purpose in &codes {
+            self.check_code_limits(&mut tx, &user, None, *purpose, now)
+                .await?;
+        }
         tx.insert_session(&NewSession {
             id: session_id.clone(),
             token_hash: session_token.hash(),

@@ -41,8 +41,9 @@ impl Services {
         let hour_ago = now
             .checked_sub(SignedDuration::from_hours(1))
             .unwrap_or(now);
-        if self
-            .store
+        let mut tx = self.store.begin().await?;
+        tx.lock_user(user.id).await?;
+        if tx
             .count_links_since(user.id, LinkKind::Reset, hour_ago)
             .await?
             >= MAX_RESETS_PER_HOUR
@@ -50,7 +51,6 @@ impl Services {
             tracing::warn!(user_id = %user.id, "password reset requests over the hourly cap; ignored");
             return Ok(());
         }
-        let mut tx = self.store.begin().await?;
         self.send_reset(&mut tx, &user, now).await?;
         tx.commit().await?;
         Ok(())
@@ -131,6 +131,9 @@ impl Services {
             .find_user(user_id)
             .await?
             .ok_or(DomainError::NotFound)?;
+        if user.status == UserStatus::Disabled {
+            return Err(DomainError::NotFound);
+        }
         let memberships = self.store.memberships_of(user.id).await?;
         let mut personal = PersonalData::default();
         personal.words.push(user.email.local_part());
@@ -174,6 +177,8 @@ impl Services {
         }
         tx.set_password_hash(user.id, &phc, now).await?;
         tx.set_password_reset_required(user.id, false).await?;
+        // Other reset links still in mailboxes are moot now.
+        tx.retire_links(user.id, LinkKind::Reset, now).await?;
         tx.sign_out_everywhere(user.id).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "password reset; signed out everywhere");

@@ -7,7 +7,6 @@ use termin_domain::token::SecretToken;
 use termin_domain::user::UserStatus;
 use termin_storage::NewDevice;
 
-use super::login::pending_contacts;
 use super::{ClientInfo, CurrentSession, LoginStatus, LoginStep, Method};
 use crate::Services;
 
@@ -72,15 +71,14 @@ impl Services {
         if purpose != CodePurpose::NewDevice {
             tx.mark_contact_verified(user.id, purpose == CodePurpose::VerifyEmail, now)
                 .await?;
-            let verified = if purpose == CodePurpose::VerifyEmail {
-                "email"
-            } else {
-                "phone"
-            };
-            still_pending = pending_contacts(&user)
-                .into_iter()
-                .filter(|c| *c != verified)
-                .collect();
+            // As this transaction sees it: a concurrent step may have verified the other.
+            let (email_done, phone_done) = tx.contacts_verified(user.id).await?;
+            if !email_done {
+                still_pending.push("email");
+            }
+            if !phone_done {
+                still_pending.push("phone");
+            }
         }
         self.finish_step(
             tx,
@@ -200,9 +198,10 @@ impl Services {
             return Err(DomainError::invalid("method", "is already verified"));
         }
         let now = self.clock.now();
-        self.check_code_limits(&user, &session.session_id, purpose, now)
-            .await?;
         let mut tx = self.store.begin().await?;
+        tx.lock_user(user.id).await?;
+        self.check_code_limits(&mut tx, &user, Some(&session.session_id), purpose, now)
+            .await?;
         self.send_code(&mut tx, &user, &session.session_id, purpose, now)
             .await?;
         tx.commit().await?;
