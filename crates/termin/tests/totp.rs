@@ -211,3 +211,65 @@ async fn without_totp_the_login_offers_only_sms() {
     let refused = browser.verify("totp", "123456").await;
     assert_eq!(refused.status, 422);
 }
+
+/// The `csrf` hidden field of a page.
+fn csrf_field(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn the_account_page_warns_about_sms_and_enrols_an_authenticator_app() {
+    let server = TestServer::start().await;
+    let owner = signed_in_owner(&server).await;
+    let page = owner.get("/account").await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap().to_owned();
+    assert!(
+        html.contains("Ein SMS-Code ist der schwächste zweite Faktor"),
+        "{html}"
+    );
+    assert!(html.contains("Firefox on Linux") && html.contains("dieses Gerät"));
+
+    let csrf = csrf_field(&html);
+    let started = owner.post_form("/account/totp", &[("csrf", &csrf)]).await;
+    assert_eq!(started.status, 200);
+    let html = started.body.as_str().unwrap().to_owned();
+    assert!(
+        html.contains("src=\"data:image/svg+xml;base64,"),
+        "a QR code"
+    );
+    let key_start = html.find("von Hand ein: <code>").unwrap() + "von Hand ein: <code>".len();
+    let secret: String = html[key_start..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+
+    let Some(code) = oathtool(&secret, server.clock.now()) else {
+        return;
+    };
+    let confirmed = owner
+        .post_form("/account/totp/confirm", &[("csrf", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(confirmed.status, 200);
+    let html = confirmed.body.as_str().unwrap().to_owned();
+    assert!(html.contains("Ihre Wiederherstellungscodes"));
+    assert_eq!(html.matches("<li><code>").count(), 10);
+    let later = owner
+        .get("/account")
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(later.contains("Die Authenticator-App ist eingerichtet."));
+    assert!(
+        !later.contains("Ihre Wiederherstellungscodes"),
+        "shown only once"
+    );
+
+    let refused = owner
+        .post_form("/account/totp", &[("csrf", &"0".repeat(64))])
+        .await;
+    assert_eq!(refused.status, 403);
+}

@@ -177,3 +177,15 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// Whether the user has an active authenticator app.
+    pub async fn totp_active(&self, session: &CurrentSession) -> Result<bool, DomainError> {
+        Ok(self
+            .store
+            .totp_secrets(session.user_id)
+            .await?
+            .active
+            .is_some())
+    }
+}

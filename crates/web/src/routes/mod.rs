@@ -1,5 +1,6 @@
 //! The route table. Each module is one feature: its pages and its JSON API.
 
+mod account_pages;
 mod auth;
 mod health;
 mod home;
@@ -25,6 +26,7 @@ pub fn all() -> Router<AppState> {
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
+        .merge(account_pages::routes())
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }

@@ -1,0 +1,216 @@
+//! The account-security page: second factors (with the warning that SMS is the weakest),
+//! TOTP enrolment with QR code and recovery codes, and trusted devices.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use termin_app::auth::CurrentSession;
+use termin_domain::DomainError;
+use termin_domain::session::SessionStage;
+use termin_domain::token::SecretToken;
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::i18n::{I18n, Lang, Texts};
+use crate::render;
+use crate::session::{DEVICE_COOKIE, SESSION_COOKIE, read_cookie};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(page))
+        .route("/account/totp", post(start_totp))
+        .route("/account/totp/confirm", post(confirm_totp))
+        .route("/account/devices/{id}/remove", post(remove_device))
+}
+
+struct DeviceRow {
+    id: String,
+    name: String,
+    last_used: String,
+    ip: String,
+    current: bool,
+}
+
+struct Enrolment {
+    secret: String,
+    qr_base64: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    t: Texts<'a>,
+    csrf: String,
+    totp_active: bool,
+    enrolment: Option<Enrolment>,
+    recovery_codes: Option<Vec<String>>,
+    devices: Vec<DeviceRow>,
+}
+
+/// The signed-in session of a page request; `Err(redirect)` when there is none.
+async fn signed_in(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+) -> Result<Result<CurrentSession, Response>, PageError> {
+    let session = match read_cookie(headers, SESSION_COOKIE) {
+        Some(cookie) => state
+            .services
+            .resolve_session(cookie)
+            .await
+            .map_err(|err| PageError { lang, err })?,
+        None => None,
+    };
+    Ok(match session {
+        Some(s) if s.stage == SessionStage::Authenticated => Ok(s),
+        _ => Err(Redirect::to("/login").into_response()),
+    })
+}
+
+fn csrf_of(headers: &HeaderMap) -> String {
+    read_cookie(headers, SESSION_COOKIE)
+        .and_then(|c| SecretToken::parse(c).ok())
+        .map(|t| t.derive("csrf").reveal().to_owned())
+        .unwrap_or_default()
+}
+
+async fn render_page(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    session: &CurrentSession,
+    enrolment: Option<Enrolment>,
+    recovery_codes: Option<Vec<String>>,
+) -> Result<Response, PageError> {
+    let err = |err| PageError { lang, err };
+    let devices = state
+        .services
+        .trusted_devices(session, read_cookie(headers, DEVICE_COOKIE))
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|d| DeviceRow {
+            id: d.device.id,
+            name: d.device.name,
+            last_used: d
+                .device
+                .last_used_at
+                .strftime("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+            ip: d.device.last_ip,
+            current: d.current,
+        })
+        .collect();
+    let page = AccountPage {
+        t: I18n::global().texts(lang),
+        csrf: csrf_of(headers),
+        totp_active: state.services.totp_active(session).await.map_err(err)?,
+        enrolment,
+        recovery_codes,
+        devices,
+    };
+    render::html(lang, &page)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    match signed_in(&state, lang, &headers).await? {
+        Ok(session) => render_page(&state, lang, &headers, &session, None, None).await,
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The signed-in session of a form post, with its CSRF token checked.
+async fn form_session(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Result<CurrentSession, Response>, PageError> {
+    let session = signed_in(state, lang, headers).await?;
+    if let Ok(s) = &session
+        && !s.csrf_matches(Some(csrf))
+    {
+        return Err(PageError {
+            lang,
+            err: DomainError::Csrf,
+        });
+    }
+    Ok(session)
+}
+
+async fn start_totp(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let enrolment = state
+        .services
+        .start_totp_enrolment(&session)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    let shown = Enrolment {
+        secret: enrolment.secret_base32,
+        qr_base64: base64::engine::general_purpose::STANDARD.encode(enrolment.qr_svg),
+    };
+    render_page(&state, lang, &headers, &session, Some(shown), None).await
+}
+
+async fn confirm_totp(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    let codes = state
+        .services
+        .confirm_totp(&session, &form.code)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    let codes = codes.iter().map(|c| c.reveal().to_owned()).collect();
+    render_page(&state, lang, &headers, &session, None, Some(codes)).await
+}
+
+async fn remove_device(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect),
+    };
+    state
+        .services
+        .remove_trusted_device(&session, &id)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    Ok(Redirect::to("/account").into_response())
+}
