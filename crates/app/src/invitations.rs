@@ -137,6 +137,14 @@ impl Services {
             .find_open_invitation(&token.hash(), now)
             .await?
             .ok_or(DomainError::NotFound)?;
+        // The inviter must still be allowed to grant the role (they may have been demoted
+        // or removed since); otherwise the invitation is void.
+        if !invitation
+            .inviter_role
+            .is_some_and(|r| r.may_grant(invitation.role))
+        {
+            return Err(DomainError::NotFound);
+        }
         let personal = PersonalData {
             words: vec![invitation.email.local_part(), invitation.org_name.as_str()],
         };

@@ -74,9 +74,7 @@ impl OneTimeCode {
 
     /// Hashes the code with a fresh random salt, for storage.
     pub fn hash(&self) -> Result<CodeHash, RandomnessUnavailable> {
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|_| RandomnessUnavailable)?;
-        Ok(CodeHash::compute(&salt, &self.0))
+        CodeHash::salted(&self.0)
     }
 }
 
@@ -100,6 +98,13 @@ pub struct CodeHash {
 }
 
 impl CodeHash {
+    /// Hashes `secret` with a fresh random salt.
+    pub fn salted(secret: &str) -> Result<Self, RandomnessUnavailable> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|_| RandomnessUnavailable)?;
+        Ok(Self::compute(&salt, secret))
+    }
+
     fn compute(salt: &[u8; 16], code: &str) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(salt);

@@ -5,9 +5,9 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret};
 
+use crate::otp::CodeHash;
 use crate::token::RandomnessUnavailable;
 
 /// A TOTP shared secret: 160 random bits, shown to the user once (QR code or base32).
@@ -77,7 +77,8 @@ impl fmt::Debug for TotpSecret {
 pub const RECOVERY_CODE_COUNT: usize = 10;
 
 /// A recovery code, e.g. `7KQ4M-XR2PD`: 50 random bits from an alphabet without look-alike
-/// characters, shown once, stored as SHA-256.
+/// characters, shown once, stored as a salted SHA-256 (so a stolen database cannot be
+/// attacked for all users at once).
 #[derive(Clone)]
 pub struct RecoveryCode(String);
 
@@ -98,18 +99,18 @@ impl RecoveryCode {
         &self.0
     }
 
-    /// The stored form of a code as generated or as typed (case, dashes and spaces ignored).
-    pub fn hash_presented(raw: &str) -> String {
-        let canonical: String = raw
-            .chars()
+    /// A code as generated or as typed, reduced to what counts (case, dashes and spaces
+    /// ignored).
+    pub fn canonical(raw: &str) -> String {
+        raw.chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .map(|c| c.to_ascii_uppercase())
-            .collect();
-        hex::encode(Sha256::digest(canonical.as_bytes()))
+            .collect()
     }
 
-    pub fn hash(&self) -> String {
-        Self::hash_presented(&self.0)
+    /// The salted hash to store.
+    pub fn hash(&self) -> Result<CodeHash, RandomnessUnavailable> {
+        CodeHash::salted(&Self::canonical(&self.0))
     }
 }
 
@@ -172,11 +173,19 @@ mod tests {
     }
 
     #[test]
-    fn recovery_codes_are_distinct_and_hash_the_same_however_typed() {
+    fn recovery_codes_match_however_typed_and_hash_with_fresh_salt() {
         let code = RecoveryCode::generate().unwrap();
         assert_eq!(code.reveal().len(), 11);
+        let stored = code.hash().unwrap();
         let typed = code.reveal().to_lowercase().replace('-', " ");
-        assert_eq!(RecoveryCode::hash_presented(&typed), code.hash());
-        assert_ne!(RecoveryCode::generate().unwrap().hash(), code.hash());
+        assert!(stored.matches(&RecoveryCode::canonical(&typed)));
+        assert_ne!(
+            code.hash().unwrap().to_stored(),
+            stored.to_stored(),
+            "salted"
+        );
+        assert!(!stored.matches(&RecoveryCode::canonical(
+            RecoveryCode::generate().unwrap().reveal()
+        )));
     }
 }

@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use termin_domain::ids::UserId;
+use termin_domain::otp::CodeHash;
 
 use crate::time::to_db;
 use crate::{Store, StoreResult, Tx};
@@ -114,11 +115,11 @@ impl Tx {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Replaces the user's recovery codes with new ones (given as hashes).
+    /// Replaces the user's recovery codes with new ones (given as salted hashes).
     pub async fn replace_recovery_codes(
         &mut self,
         user: UserId,
-        hashes: &[String],
+        hashes: &[CodeHash],
         now: Timestamp,
     ) -> StoreResult<()> {
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
@@ -126,34 +127,46 @@ impl Tx {
             .execute(&mut *self.inner)
             .await?;
         for hash in hashes {
-            sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(user.to_string())
-                .bind(hash)
-                .bind(to_db(now))
-                .execute(&mut *self.inner)
-                .await?;
+            sqlx::query(
+                "INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(user.to_string())
+            .bind(hash.to_stored())
+            .bind(to_db(now))
+            .execute(&mut *self.inner)
+            .await?;
         }
         Ok(())
     }
 
-    /// Uses a recovery code once; `false` if unknown or already used.
+    /// Uses the recovery code `canonical` once; `false` if no unused code matches or another
+    /// request used it first. Each stored code has its own salt, so the user's (at most ten)
+    /// unused codes are compared one by one, in constant time each.
     pub async fn use_recovery_code(
         &mut self,
         user: UserId,
-        hash: &str,
+        canonical: &str,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1 \
-             WHERE id = (SELECT id FROM recovery_codes WHERE user_id = $2 AND code_hash = $3 \
-                         AND used_at IS NULL LIMIT 1) AND used_at IS NULL",
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
         )
-        .bind(to_db(now))
         .bind(user.to_string())
-        .bind(hash)
-        .execute(&mut *self.inner)
+        .fetch_all(&mut *self.inner)
         .await?;
+        let matching = rows.into_iter().find(|(_, stored)| {
+            CodeHash::from_stored(stored).is_some_and(|hash| hash.matches(canonical))
+        });
+        let Some((id, _)) = matching else {
+            return Ok(false);
+        };
+        let result =
+            sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                .bind(to_db(now))
+                .bind(id)
+                .execute(&mut *self.inner)
+                .await?;
         Ok(result.rows_affected() == 1)
     }
 }

@@ -31,6 +31,8 @@ pub struct AcceptedInvitation {
     pub email: Email,
     pub phone: PhoneNumber,
     pub role: Role,
+    /// The inviter's role in the practice *now* (`None` if they left it).
+    pub inviter_role: Option<Role>,
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -84,8 +86,9 @@ impl crate::Store {
         now: Timestamp,
     ) -> StoreResult<Option<AcceptedInvitation>> {
         let row = sqlx::query(
-            "SELECT i.org_id, i.email, i.phone, i.role, o.name FROM invitations i \
-             JOIN organizations o ON o.id = i.org_id \
+            "SELECT i.org_id, i.email, i.phone, i.role, o.name, m.role AS inviter_role \
+             FROM invitations i JOIN organizations o ON o.id = i.org_id \
+             LEFT JOIN memberships m ON m.org_id = i.org_id AND m.user_id = i.invited_by \
              WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > $2",
         )
         .bind(token.to_hex())
@@ -105,6 +108,10 @@ impl crate::Store {
             phone: PhoneNumber::parse(&row.try_get::<String, _>("phone")?)
                 .map_err(|_| corrupt("phone"))?,
             role: Role::parse(&row.try_get::<String, _>("role")?).map_err(|_| corrupt("role"))?,
+            inviter_role: row
+                .try_get::<Option<String>, _>("inviter_role")?
+                .map(|r| Role::parse(&r).map_err(|_| corrupt("inviter role")))
+                .transpose()?,
         }))
     }
 }

@@ -87,6 +87,15 @@ impl Store {
         Ok(())
     }
 
+    /// Ends the session with this token, whatever its stage.
+    pub async fn delete_session_by_token(&self, token: &TokenHash) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token.to_hex())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Ends a session: the row is deleted, not flagged.
     pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")

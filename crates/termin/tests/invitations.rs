@@ -312,3 +312,48 @@ async fn another_practice_named_in_the_header_is_not_found() {
         .await;
     assert_eq!(answer.status, 404);
 }
+
+#[tokio::test]
+async fn an_invitation_dies_with_its_inviters_right_to_grant() {
+    let (server, owner) = owner().await;
+    owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("admin@praxis-am-see.example", "administrator"),
+        )
+        .await;
+    let token = invitation_token(&server, "admin@praxis-am-see.example").await;
+    server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    let admin = sign_in(
+        &server,
+        "admin@praxis-am-see.example",
+        "+4915211112222",
+        NEW_PASSWORD,
+    )
+    .await;
+    let created = admin
+        .post(
+            "/api/v1/invitations",
+            &invitation("rezeption@praxis-am-see.example", "reception"),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let token = invitation_token(&server, "rezeption@praxis-am-see.example").await;
+    // The administrator leaves the practice before the invitation is taken up.
+    server
+        .db()
+        .execute_raw("DELETE FROM memberships WHERE role = 'administrator'")
+        .await;
+    let late = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(late.status(), 404);
+}

@@ -548,3 +548,23 @@ async fn an_old_password_hash_is_upgraded_at_login() {
         "{upgraded}"
     );
 }
+
+#[tokio::test]
+async fn logging_in_again_ends_the_browsers_previous_session() {
+    let server = active_owner_server().await;
+    let browser = Browser::new(&server, FIREFOX);
+    verified_or_trusted(&server, &browser).await;
+    let old = browser.cookie("__Host-termin_session").unwrap();
+    assert_eq!(browser.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    assert_ne!(browser.cookie("__Host-termin_session").unwrap(), old);
+    let stale = Browser::new(&server, FIREFOX);
+    stale.set_cookie("__Host-termin_session", &old);
+    assert_eq!(stale.get("/api/v1/me").await.status, 401);
+}
+
+/// Completes a login on `browser` (a new device: the SMS code).
+async fn verified_or_trusted(server: &TestServer, browser: &Browser) {
+    server
+        .sign_in(browser, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
+        .await;
+}

@@ -73,7 +73,11 @@ impl Services {
             .map(|_| RecoveryCode::generate())
             .collect::<Result<_, _>>()
             .map_err(DomainError::internal)?;
-        let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
+        let hashes = codes
+            .iter()
+            .map(RecoveryCode::hash)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(DomainError::internal)?;
         let mut tx = self.store.begin().await?;
         if !tx.activate_totp(session.user_id, &pending, step).await? {
             return Err(DomainError::invalid("code", "start the enrolment first"));
@@ -146,7 +150,7 @@ impl Services {
                 }
             }
             Method::RecoveryCode => {
-                tx.use_recovery_code(user.id, &RecoveryCode::hash_presented(presented), now)
+                tx.use_recovery_code(user.id, &RecoveryCode::canonical(presented), now)
                     .await?
             }
             Method::Sms | Method::Email => false,

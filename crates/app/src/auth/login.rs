@@ -146,6 +146,15 @@ impl Services {
         })
     }
 
+    /// Ends the session a browser still holds when it logs in again (it is replaced, not
+    /// left to time out).
+    pub async fn end_replaced_session(&self, cookie: Option<&str>) -> Result<(), DomainError> {
+        if let Some(token) = cookie.and_then(|c| SecretToken::parse(c).ok()) {
+            self.store.delete_session_by_token(&token.hash()).await?;
+        }
+        Ok(())
+    }
+
     /// A hash to verify against when the account does not exist, made once with the
     /// current parameters so that it takes exactly as long as a real one.
     async fn dummy_hash(&self) -> Result<String, DomainError> {

@@ -16,8 +16,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::session::{
-    AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, clear_session_cookie,
-    device_cookie, read_cookie, session_cookie,
+    AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, SESSION_COOKIE,
+    clear_session_cookie, device_cookie, read_cookie, session_cookie,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -93,6 +93,10 @@ async fn login(
             device_token: read_cookie(&headers, DEVICE_COOKIE),
             client,
         })
+        .await?;
+    state
+        .services
+        .end_replaced_session(read_cookie(&headers, SESSION_COOKIE))
         .await?;
     Ok(step_response(step))
 }

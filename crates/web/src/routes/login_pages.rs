@@ -118,7 +118,14 @@ async fn login_submit(
         })
         .await;
     match result {
-        Ok(step) => Ok(continue_login(&step)),
+        Ok(step) => {
+            state
+                .services
+                .end_replaced_session(read_cookie(&headers, SESSION_COOKIE))
+                .await
+                .map_err(|err| PageError { lang, err })?;
+            Ok(continue_login(&step))
+        }
         Err(DomainError::InvalidCredentials) => render::html_with_status(
             lang,
             StatusCode::UNAUTHORIZED,
