@@ -132,8 +132,17 @@ async fn form_posts_from_another_site_are_refused() {
     assert_eq!(evil.status(), 403);
     let cross = post(None, Some("cross-site")).await.unwrap();
     assert_eq!(cross.status(), 403);
-    let opaque = post(Some("null"), None).await.unwrap();
-    assert_eq!(opaque.status(), 403);
+    let same_site = post(None, Some("same-site")).await.unwrap();
+    assert_eq!(
+        same_site.status(),
+        403,
+        "another subdomain is another site here"
+    );
+    let disguised = post(Some("null"), Some("cross-site")).await.unwrap();
+    assert_eq!(disguised.status(), 403);
+    // Browsers send `Origin: null` for their own posts under Referrer-Policy: no-referrer.
+    let own_null = post(Some("null"), Some("same-origin")).await.unwrap();
+    assert_eq!(own_null.status(), 303);
     let own = format!("https://localhost:{}", server.port());
     let same = server
         .client()

@@ -97,9 +97,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses state-changing requests that a browser says come from another site: a
-/// `Sec-Fetch-Site: cross-site` header, or an `Origin` other than this server. Requests
-/// without either (scripts, API clients) pass; cookie sessions also need their CSRF token.
+/// Refuses state-changing requests that a browser says come from another site. Modern
+/// browsers send `Sec-Fetch-Site`; only `same-origin` (and `none`, a user's own action) pass.
+/// Without it, an `Origin` naming another host is refused. `Origin: null` alone passes:
+/// with `Referrer-Policy: no-referrer` browsers send it for their own same-origin form posts.
+/// Requests with neither header (scripts, API clients) pass; cookie sessions also need their
+/// CSRF token, and the cookie is SameSite=Strict.
 async fn same_origin_writes(request: Request, next: Next) -> Response {
     let safe = matches!(
         *request.method(),
@@ -113,15 +116,15 @@ async fn same_origin_writes(request: Request, next: Next) -> Response {
 
 fn is_cross_site(request: &Request) -> bool {
     let headers = request.headers();
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    if origin == "null" {
+        return false;
+    }
     // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in the Host header.
     let own = request
         .uri()
@@ -133,8 +136,7 @@ fn is_cross_site(request: &Request) -> bool {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         });
-    let origin_authority = origin.strip_prefix("https://");
-    match (origin_authority, own) {
+    match (origin.strip_prefix("https://"), own) {
         (Some(theirs), Some(own)) => !theirs.eq_ignore_ascii_case(&own),
         _ => true,
     }
