@@ -77,6 +77,35 @@ impl DatabaseUrl {
         Some(std::path::PathBuf::from(path))
     }
 
+    /// For PostgreSQL on another machine: whether the server's certificate is verified
+    /// (`sslmode=verify-full` or `verify-ca`). sqlx's default (`prefer`) encrypts when it can
+    /// but verifies nothing. `true` for SQLite and for a server on this machine.
+    pub fn transport_verified(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.raw) else {
+            return true;
+        };
+        if self.backend == Backend::Sqlite {
+            return true;
+        }
+        // `postgres:` is not a "special" scheme, so the URL parser leaves hosts opaque:
+        // addresses arrive as text.
+        let local = match url.host() {
+            None => true,
+            Some(url::Host::Domain(d)) => {
+                d == "localhost"
+                    || d.trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        };
+        local
+            || url
+                .query_pairs()
+                .any(|(k, v)| k == "sslmode" && (v == "verify-full" || v == "verify-ca"))
+    }
+
     /// The full URL including any password; only for connecting.
     pub(crate) fn expose(&self) -> &str {
         &self.raw
@@ -164,6 +193,21 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("sslmode=verify-full"), "{shown}");
+    }
+
+    #[test]
+    fn a_remote_postgres_needs_certificate_verification_to_count_as_verified() {
+        let verified = |raw: &str| DatabaseUrl::parse(raw).unwrap().transport_verified();
+        assert!(verified("postgres://termin@127.0.0.1/termin"));
+        assert!(verified("postgres://termin@localhost:5432/termin"));
+        assert!(verified(
+            "postgres://termin@db.example/termin?sslmode=verify-full"
+        ));
+        assert!(!verified("postgres://termin@db.example/termin"));
+        assert!(!verified(
+            "postgres://termin@db.example/termin?sslmode=require"
+        ));
+        assert!(verified("sqlite:///var/lib/termin/termin.db"));
     }
 
     #[test]

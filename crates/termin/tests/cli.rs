@@ -521,3 +521,27 @@ fn serve_refuses_a_port_in_use_with_exit_1() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_unverified_remote_postgres_connection_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = run(termin(dir.path()).args([
+        "--database-url",
+        "postgres://termin@db.example/termin",
+        "config",
+        "check",
+    ]));
+    assert_eq!(remote.status.code(), Some(0));
+    assert!(
+        text(&remote.stderr).contains("sslmode=verify-full"),
+        "{}",
+        text(&remote.stderr)
+    );
+    let verified = run(termin(dir.path()).args([
+        "--database-url",
+        "postgres://termin@db.example/termin?sslmode=verify-full",
+        "config",
+        "check",
+    ]));
+    assert!(!text(&verified.stderr).contains("warning"));
+}

@@ -5,5 +5,8 @@ use crate::config::Settings;
 
 pub fn run(settings: &Settings) -> Result<(), Failure> {
     print!("{}", settings.render_redacted());
+    for warning in settings.warnings() {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
 }

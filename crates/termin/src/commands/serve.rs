@@ -12,10 +12,15 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     // Listen for signals before anything else, so that a SIGTERM during start-up already
     // means "stop gracefully" rather than the default "die".
     let shutdown = shutdown_signal().map_err(Failure::other)?;
+    let settings_warnings = settings.warnings();
     let app = App::build(settings, Arc::new(SystemClock))
         .await
         .map_err(Failure::other)?;
     print_banner(app.info());
+    for warning in settings_warnings {
+        println!("WARNING: {warning}");
+        tracing::warn!(warning, "weak configuration");
+    }
     tracing::info!(
         https = %app.info().https_addr,
         database = %app.info().database,

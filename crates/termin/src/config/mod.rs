@@ -437,6 +437,18 @@ impl Settings {
         out
     }
 
+    /// Settings that work but that an operator should know are weak.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.database_url.transport_verified() {
+            warnings.push(
+                "the PostgreSQL server's certificate is not verified: add sslmode=verify-full to database_url"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
     /// The `[smtp]` and `[sms]` sections, secrets as `***`.
     fn render_delivery(&self, quote: &dyn Fn(&str) -> String) -> String {
         let mut out = String::new();
