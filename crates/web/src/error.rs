@@ -100,6 +100,17 @@ fn display_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// What a form shows for a password-policy violation: each broken rule; for other
+/// errors the given fallback text.
+pub fn form_messages(err: &DomainError, fallback: &str) -> Vec<String> {
+    match err {
+        DomainError::PasswordPolicy { violations } => {
+            violations.iter().map(|v| v.describe().to_owned()).collect()
+        }
+        _ => vec![fallback.to_owned()],
+    }
+}
+
 /// The HTTP status a domain error is answered with.
 pub fn status_of(err: &DomainError) -> StatusCode {
     match err {

@@ -53,6 +53,14 @@ pub fn clear_session_cookie() -> HeaderValue {
     secret_cookie(SESSION_COOKIE, "", Some(0))
 }
 
+/// The CSRF token for forms: derived from the session cookie (never stored).
+pub fn form_csrf_token(headers: &HeaderMap) -> String {
+    read_cookie(headers, SESSION_COOKIE)
+        .and_then(|c| termin_domain::token::SecretToken::parse(c).ok())
+        .map(|t| t.derive("csrf").reveal().to_owned())
+        .unwrap_or_default()
+}
+
 /// Any live session (pending or authenticated), CSRF-checked for state-changing methods.
 pub struct AnySession(pub CurrentSession);
 

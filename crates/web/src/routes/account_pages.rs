@@ -12,13 +12,12 @@ use serde::Deserialize;
 use termin_app::auth::CurrentSession;
 use termin_domain::DomainError;
 use termin_domain::session::SessionStage;
-use termin_domain::token::SecretToken;
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::session::{DEVICE_COOKIE, SESSION_COOKIE, read_cookie};
+use crate::session::{DEVICE_COOKIE, SESSION_COOKIE, form_csrf_token, read_cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -72,13 +71,6 @@ async fn signed_in(
     })
 }
 
-fn csrf_of(headers: &HeaderMap) -> String {
-    read_cookie(headers, SESSION_COOKIE)
-        .and_then(|c| SecretToken::parse(c).ok())
-        .map(|t| t.derive("csrf").reveal().to_owned())
-        .unwrap_or_default()
-}
-
 async fn render_page(
     state: &AppState,
     lang: Lang,
@@ -108,7 +100,7 @@ async fn render_page(
         .collect();
     let page = AccountPage {
         t: I18n::global().texts(lang),
-        csrf: csrf_of(headers),
+        csrf: form_csrf_token(headers),
         totp_active: state.services.totp_active(session).await.map_err(err)?,
         enrolment,
         recovery_codes,

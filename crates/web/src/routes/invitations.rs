@@ -13,7 +13,7 @@ use termin_domain::DomainError;
 use termin_domain::password::Password;
 
 use crate::AppState;
-use crate::error::{ApiError, PageError, status_of};
+use crate::error::{ApiError, PageError, form_messages, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
@@ -143,12 +143,7 @@ async fn accept_submit(
             },
         ),
         Err(err @ DomainError::PasswordPolicy { .. }) => {
-            let errors = match &err {
-                DomainError::PasswordPolicy { violations } => {
-                    violations.iter().map(|v| v.describe().to_owned()).collect()
-                }
-                _ => Vec::new(),
-            };
+            let errors = form_messages(&err, "");
             render::html_with_status(
                 lang,
                 status_of(&err),

@@ -12,15 +12,14 @@ use termin_app::auth::{CurrentSession, LoginRequest, LoginStatus, LoginStep, Met
 use termin_domain::DomainError;
 use termin_domain::password::Password;
 use termin_domain::session::SessionStage;
-use termin_domain::token::SecretToken;
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::session::{
-    Client, DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, device_cookie, read_cookie,
-    session_cookie,
+    Client, DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, device_cookie, form_csrf_token,
+    read_cookie, session_cookie,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -41,14 +40,6 @@ async fn page_session(
         Some(cookie) => state.services.resolve_session(cookie).await,
         None => Ok(None),
     }
-}
-
-/// The CSRF token for forms: derived from the session cookie (never stored).
-fn csrf_of(headers: &HeaderMap) -> String {
-    read_cookie(headers, SESSION_COOKIE)
-        .and_then(|c| SecretToken::parse(c).ok())
-        .map(|t| t.derive("csrf").reveal().to_owned())
-        .unwrap_or_default()
 }
 
 fn see_other(to: &str) -> Response {
@@ -205,7 +196,7 @@ async fn render_verify(
     };
     let page = VerifyPage {
         t: I18n::global().texts(lang),
-        csrf: csrf_of(headers),
+        csrf: form_csrf_token(headers),
         steps,
         failed,
     };
@@ -353,7 +344,7 @@ async fn overview(
         .map_err(|err| PageError { lang, err })?;
     let page = Overview {
         t: I18n::global().texts(lang),
-        csrf: csrf_of(&headers),
+        csrf: form_csrf_token(&headers),
         email: me.user.email.as_str().to_owned(),
         practices: me
             .memberships
