@@ -100,6 +100,19 @@ fn display_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// For the page behind an e-mailed link: `Ok` when the link can still be used, otherwise
+/// the "not found" page (unknown, used and expired links look the same).
+pub fn link_must_be_open(lang: Lang, open: Result<bool, DomainError>) -> Result<(), PageError> {
+    match open {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(PageError {
+            lang,
+            err: DomainError::NotFound,
+        }),
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
+
 /// What a form shows for a password-policy violation: each broken rule; for other
 /// errors the given fallback text.
 pub fn form_messages(err: &DomainError, fallback: &str) -> Vec<String> {

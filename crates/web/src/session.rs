@@ -61,6 +61,39 @@ pub fn form_csrf_token(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// The session of a page request, if any. Pages redirect where the API answers 401, so
+/// this does not reject.
+pub async fn page_session(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentSession>, crate::error::PageError> {
+    match read_cookie(headers, SESSION_COOKIE) {
+        Some(cookie) => state
+            .services
+            .resolve_session(cookie)
+            .await
+            .map_err(|err| crate::error::PageError { lang, err }),
+        None => Ok(None),
+    }
+}
+
+/// The session of a form post, with the form's `csrf` field checked (403 when wrong).
+pub async fn form_session(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Option<CurrentSession>, crate::error::PageError> {
+    match page_session(state, lang, headers).await? {
+        Some(s) if !s.csrf_matches(Some(csrf)) => Err(crate::error::PageError {
+            lang,
+            err: DomainError::Csrf,
+        }),
+        other => Ok(other),
+    }
+}
+
 /// Any live session (pending or authenticated), CSRF-checked for state-changing methods.
 pub struct AnySession(pub CurrentSession);
 

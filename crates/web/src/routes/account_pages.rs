@@ -10,14 +10,13 @@ use axum::{Form, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use termin_app::auth::CurrentSession;
-use termin_domain::DomainError;
 use termin_domain::session::SessionStage;
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::session::{DEVICE_COOKIE, SESSION_COOKIE, form_csrf_token, read_cookie};
+use crate::session::{DEVICE_COOKIE, form_csrf_token, form_session, page_session, read_cookie};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,24 +50,13 @@ struct AccountPage<'a> {
     devices: Vec<DeviceRow>,
 }
 
-/// The signed-in session of a page request; `Err(redirect)` when there is none.
-async fn signed_in(
-    state: &AppState,
-    lang: Lang,
-    headers: &HeaderMap,
-) -> Result<Result<CurrentSession, Response>, PageError> {
-    let session = match read_cookie(headers, SESSION_COOKIE) {
-        Some(cookie) => state
-            .services
-            .resolve_session(cookie)
-            .await
-            .map_err(|err| PageError { lang, err })?,
-        None => None,
-    };
-    Ok(match session {
-        Some(s) if s.stage == SessionStage::Authenticated => Ok(s),
-        _ => Err(Redirect::to("/login").into_response()),
-    })
+/// Only a fully signed-in session may use these pages; the others go to the login page.
+fn signed_in(session: Option<CurrentSession>) -> Option<CurrentSession> {
+    session.filter(|s| s.stage == SessionStage::Authenticated)
+}
+
+fn to_login() -> Response {
+    Redirect::to("/login").into_response()
 }
 
 async fn render_page(
@@ -114,9 +102,9 @@ async fn page(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    match signed_in(&state, lang, &headers).await? {
-        Ok(session) => render_page(&state, lang, &headers, &session, None, None).await,
-        Err(redirect) => Ok(redirect),
+    match signed_in(page_session(&state, lang, &headers).await?) {
+        Some(session) => render_page(&state, lang, &headers, &session, None, None).await,
+        None => Ok(to_login()),
     }
 }
 
@@ -128,34 +116,14 @@ struct CsrfForm {
     code: String,
 }
 
-/// The signed-in session of a form post, with its CSRF token checked.
-async fn form_session(
-    state: &AppState,
-    lang: Lang,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Result<CurrentSession, Response>, PageError> {
-    let session = signed_in(state, lang, headers).await?;
-    if let Ok(s) = &session
-        && !s.csrf_matches(Some(csrf))
-    {
-        return Err(PageError {
-            lang,
-            err: DomainError::Csrf,
-        });
-    }
-    Ok(session)
-}
-
 async fn start_totp(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
+    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+        return Ok(to_login());
     };
     let enrolment = state
         .services
@@ -175,9 +143,8 @@ async fn confirm_totp(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
+    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+        return Ok(to_login());
     };
     let codes = state
         .services
@@ -195,9 +162,8 @@ async fn remove_device(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let session = match form_session(&state, lang, &headers, &form.csrf).await? {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect),
+    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+        return Ok(to_login());
     };
     state
         .services

@@ -13,7 +13,7 @@ use termin_domain::DomainError;
 use termin_domain::password::Password;
 
 use crate::AppState;
-use crate::error::{ApiError, PageError, form_messages, status_of};
+use crate::error::{ApiError, PageError, form_messages, link_must_be_open, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
@@ -93,17 +93,7 @@ async fn accept_form(
     lang: Lang,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    if !state
-        .services
-        .invitation_is_open(&token)
-        .await
-        .map_err(|err| PageError { lang, err })?
-    {
-        return Err(PageError {
-            lang,
-            err: DomainError::NotFound,
-        });
-    }
+    link_must_be_open(lang, state.services.invitation_is_open(&token).await)?;
     render::html(
         lang,
         &InvitePage {

@@ -19,7 +19,7 @@ use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::session::{
     Client, DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, device_cookie, form_csrf_token,
-    read_cookie, session_cookie,
+    form_session, page_session, read_cookie, session_cookie,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -29,17 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/login/resend", post(resend_submit))
         .route("/logout", post(logout_submit))
         .route("/app", get(overview))
-}
-
-/// The session of a page request, if any; pages redirect instead of answering 401.
-async fn page_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<CurrentSession>, DomainError> {
-    match read_cookie(headers, SESSION_COOKIE) {
-        Some(cookie) => state.services.resolve_session(cookie).await,
-        None => Ok(None),
-    }
 }
 
 fn see_other(to: &str) -> Response {
@@ -213,10 +202,7 @@ async fn verify_form(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    match page_session(&state, &headers)
-        .await
-        .map_err(|err| PageError { lang, err })?
-    {
+    match page_session(&state, lang, &headers).await? {
         Some(session) if session.stage == SessionStage::Pending => {
             render_verify(&state, lang, &headers, &session, false).await
         }
@@ -235,25 +221,6 @@ struct CodeForm {
     code: String,
 }
 
-/// The pending session of a form post, with its CSRF token checked.
-async fn pending_form_session(
-    state: &AppState,
-    lang: Lang,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<Option<CurrentSession>, PageError> {
-    let session = page_session(state, headers)
-        .await
-        .map_err(|err| PageError { lang, err })?;
-    match session {
-        Some(s) if !s.csrf_matches(Some(csrf)) => Err(PageError {
-            lang,
-            err: DomainError::Csrf,
-        }),
-        other => Ok(other),
-    }
-}
-
 async fn verify_submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -261,7 +228,7 @@ async fn verify_submit(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? else {
+    let Some(session) = form_session(&state, lang, &headers, &form.csrf).await? else {
         return Ok(see_other("/login"));
     };
     let method = Method::parse(&form.method).unwrap_or(Method::Sms);
@@ -284,7 +251,7 @@ async fn resend_submit(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? else {
+    let Some(session) = form_session(&state, lang, &headers, &form.csrf).await? else {
         return Ok(see_other("/login"));
     };
     let method = Method::parse(&form.method).unwrap_or(Method::Sms);
@@ -301,7 +268,7 @@ async fn logout_submit(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    if let Some(session) = pending_form_session(&state, lang, &headers, &form.csrf).await? {
+    if let Some(session) = form_session(&state, lang, &headers, &form.csrf).await? {
         state
             .services
             .logout(&session)
@@ -329,10 +296,7 @@ async fn overview(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match page_session(&state, &headers)
-        .await
-        .map_err(|err| PageError { lang, err })?
-    {
+    let session = match page_session(&state, lang, &headers).await? {
         Some(s) if s.stage == SessionStage::Authenticated => s,
         Some(_) => return Ok(see_other("/login/verify")),
         None => return Ok(see_other("/login")),

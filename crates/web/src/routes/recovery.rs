@@ -13,7 +13,7 @@ use termin_domain::DomainError;
 use termin_domain::password::Password;
 
 use crate::AppState;
-use crate::error::{ApiError, PageError, form_messages, status_of};
+use crate::error::{ApiError, PageError, form_messages, link_must_be_open, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
@@ -112,17 +112,7 @@ async fn reset_form(
     lang: Lang,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    if !state
-        .services
-        .reset_link_is_open(&token)
-        .await
-        .map_err(|err| PageError { lang, err })?
-    {
-        return Err(PageError {
-            lang,
-            err: DomainError::NotFound,
-        });
-    }
+    link_must_be_open(lang, state.services.reset_link_is_open(&token).await)?;
     render::html(
         lang,
         &ResetPage {
@@ -200,17 +190,7 @@ async fn not_me_form(
     lang: Lang,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    if !state
-        .services
-        .not_me_link_is_open(&token)
-        .await
-        .map_err(|err| PageError { lang, err })?
-    {
-        return Err(PageError {
-            lang,
-            err: DomainError::NotFound,
-        });
-    }
+    link_must_be_open(lang, state.services.not_me_link_is_open(&token).await)?;
     render::html(
         lang,
         &NotMePage {
