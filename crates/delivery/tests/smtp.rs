@@ -104,22 +104,30 @@ async fn an_email_reaches_a_local_relay() {
     );
 }
 
-#[tokio::test]
-async fn starttls_with_authentication_is_used_when_configured() {
+/// An aiosmtpd relay that requires STARTTLS (certificate from a test CA) and login as
+/// `termin` / `s3cret-relay`, and a client configuration trusting that CA with user
+/// `termin` (the password is the test's to set). The temp dir holds the PEM files.
+fn starttls_relay() -> Option<(SmtpServer, SmtpConfig, tempfile::TempDir)> {
     let ca = TestCa::new();
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("chain.pem"), dir.path().join("key.pem"));
     ca.issue_localhost(&cert, &key);
-    let Some(server) = SmtpServer::start(SmtpOptions {
+    let server = SmtpServer::start(SmtpOptions {
         starttls: Some((&cert, &key)),
         auth: Some("termin:s3cret-relay"),
-    }) else {
-        return;
-    };
+    })?;
     let mut cfg = config(server.port, SmtpSecurity::StartTls);
     cfg.host = "localhost".into();
     cfg.ca_pem = Some(ca.root_pem.clone().into_bytes());
     cfg.username = Some("termin".into());
+    Some((server, cfg, dir))
+}
+
+#[tokio::test]
+async fn starttls_with_authentication_is_used_when_configured() {
+    let Some((server, mut cfg, _pki)) = starttls_relay() else {
+        return;
+    };
     cfg.password = Some("s3cret-relay".into());
     let transport = SmtpTransport::new(&cfg).unwrap();
     assert_eq!(
@@ -137,20 +145,9 @@ async fn starttls_with_authentication_is_used_when_configured() {
 
 #[tokio::test]
 async fn a_wrong_relay_password_fails_for_good() {
-    let ca = TestCa::new();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("chain.pem"), dir.path().join("key.pem"));
-    ca.issue_localhost(&cert, &key);
-    let Some(server) = SmtpServer::start(SmtpOptions {
-        starttls: Some((&cert, &key)),
-        auth: Some("termin:s3cret-relay"),
-    }) else {
+    let Some((server, mut cfg, _pki)) = starttls_relay() else {
         return;
     };
-    let mut cfg = config(server.port, SmtpSecurity::StartTls);
-    cfg.host = "localhost".into();
-    cfg.ca_pem = Some(ca.root_pem.clone().into_bytes());
-    cfg.username = Some("termin".into());
     cfg.password = Some("wrong".into());
     let (_db, store, deliverer, _dir) = outbox_with(SmtpTransport::new(&cfg).unwrap()).await;
     let id = enqueue_email(&store, "owner@praxis.example").await;

@@ -19,6 +19,26 @@ async fn sign_in(server: &TestServer, email: &str, phone: &str, password: &str) 
     browser
 }
 
+async fn accept(server: &TestServer, token: &str, password: &str) -> reqwest::Response {
+    server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": password}),
+        )
+        .await
+}
+
+/// `inviter` invites `email` as `role`; the invitee accepts with `NEW_PASSWORD` and signs in.
+async fn join(server: &TestServer, inviter: &Browser, email: &str, role: &str) -> Browser {
+    let created = inviter
+        .post("/api/v1/invitations", &invitation(email, role))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let token = invitation_token(server, email).await;
+    assert_eq!(accept(server, &token, NEW_PASSWORD).await.status(), 200);
+    sign_in(server, email, "+4915211112222", NEW_PASSWORD).await
+}
+
 async fn owner() -> (TestServer, Browser) {
     let server = TestServer::start().await;
     server.with_practice().await;
@@ -59,12 +79,7 @@ async fn an_invited_assistant_sets_a_password_verifies_and_belongs_to_the_practi
 
     let page = server.get(&format!("/invite/{token}")).await;
     assert_eq!(page.status(), 200);
-    let accepted = server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
+    let accepted = accept(&server, &token, NEW_PASSWORD).await;
     assert_eq!(accepted.status(), 200);
 
     let anna = Browser::new(&server, FIREFOX);
@@ -167,12 +182,7 @@ async fn an_invitation_expires_after_seventy_two_hours() {
     assert_eq!(server.get(&format!("/invite/{token}")).await.status(), 200);
     server.clock.advance(SignedDuration::from_secs(1));
     assert_eq!(server.get(&format!("/invite/{token}")).await.status(), 404);
-    let late = server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
+    let late = accept(&server, &token, NEW_PASSWORD).await;
     assert_eq!(late.status(), 404);
 }
 
@@ -186,49 +196,24 @@ async fn a_weak_password_keeps_the_invitation_open() {
         )
         .await;
     let token = invitation_token(&server, "anna@praxis-am-see.example").await;
-    let weak = server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": "anna1234!A"}),
-        )
-        .await;
+    let weak = accept(&server, &token, "anna1234!A").await;
     assert_eq!(weak.status(), 422);
     assert_eq!(
         weak.json::<Value>().await.unwrap()["violations"],
         json!(["contains_personal_data"])
     );
-    let ok = server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
+    let ok = accept(&server, &token, NEW_PASSWORD).await;
     assert_eq!(ok.status(), 200);
 }
 
 #[tokio::test]
 async fn only_managers_invite_and_nobody_grants_more_than_they_hold() {
     let (server, owner) = owner().await;
-    for (email, role) in [
-        ("admin@praxis-am-see.example", "administrator"),
-        ("assi@praxis-am-see.example", "assistant"),
-    ] {
-        owner
-            .post("/api/v1/invitations", &invitation(email, role))
-            .await;
-        let token = invitation_token(&server, email).await;
-        server
-            .post_json(
-                "/api/v1/invitations/accept",
-                &json!({"token": token, "password": NEW_PASSWORD}),
-            )
-            .await;
-    }
-    let admin = sign_in(
+    let admin = join(
         &server,
+        &owner,
         "admin@praxis-am-see.example",
-        "+4915211112222",
-        NEW_PASSWORD,
+        "administrator",
     )
     .await;
     assert_eq!(
@@ -251,13 +236,7 @@ async fn only_managers_invite_and_nobody_grants_more_than_they_hold() {
             .status,
         201
     );
-    let assistant = sign_in(
-        &server,
-        "assi@praxis-am-see.example",
-        "+4915211112222",
-        NEW_PASSWORD,
-    )
-    .await;
+    let assistant = join(&server, &owner, "assi@praxis-am-see.example", "assistant").await;
     let refused = assistant
         .post(
             "/api/v1/invitations",
@@ -316,24 +295,11 @@ async fn another_practice_named_in_the_header_is_not_found() {
 #[tokio::test]
 async fn an_invitation_dies_with_its_inviters_right_to_grant() {
     let (server, owner) = owner().await;
-    owner
-        .post(
-            "/api/v1/invitations",
-            &invitation("admin@praxis-am-see.example", "administrator"),
-        )
-        .await;
-    let token = invitation_token(&server, "admin@praxis-am-see.example").await;
-    server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
-    let admin = sign_in(
+    let admin = join(
         &server,
+        &owner,
         "admin@praxis-am-see.example",
-        "+4915211112222",
-        NEW_PASSWORD,
+        "administrator",
     )
     .await;
     let created = admin
@@ -349,11 +315,6 @@ async fn an_invitation_dies_with_its_inviters_right_to_grant() {
         .db()
         .execute_raw("DELETE FROM memberships WHERE role = 'administrator'")
         .await;
-    let late = server
-        .post_json(
-            "/api/v1/invitations/accept",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
+    let late = accept(&server, &token, NEW_PASSWORD).await;
     assert_eq!(late.status(), 404);
 }
