@@ -51,7 +51,14 @@ pub(crate) const UQ_USER_EMAIL: UniqueConstraint = UniqueConstraint {
     message: "an account with this e-mail address already exists",
 };
 
-const REGISTERED: [&UniqueConstraint; 2] = [&UQ_ORG_SLUG, &UQ_USER_EMAIL];
+pub(crate) const UQ_PASSKEY_CREDENTIAL: UniqueConstraint = UniqueConstraint {
+    name: "uq_passkeys_credential_id",
+    sqlite_columns: "passkeys.credential_id",
+    code: "passkey_registered",
+    message: "this passkey is already registered",
+};
+
+const REGISTERED: [&UniqueConstraint; 3] = [&UQ_ORG_SLUG, &UQ_USER_EMAIL, &UQ_PASSKEY_CREDENTIAL];
 
 impl From<sqlx::Error> for StorageError {
     fn from(err: sqlx::Error) -> Self {

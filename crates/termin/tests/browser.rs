@@ -119,14 +119,8 @@ async fn the_setup_page_ticks_password_rules_as_they_are_met() {
     browser.client.clone().close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_signs_in_in_a_real_browser_with_codes_from_the_outbox() {
-    let server = TestServer::start().await;
-    server.with_practice().await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
-    let c = &browser.client;
+/// Fills in the login form and submits it.
+async fn submit_login(c: &Client, server: &TestServer) {
     c.goto(&server.url("/login")).await.unwrap();
     c.find(Locator::Id("email"))
         .await
@@ -146,6 +140,11 @@ async fn an_owner_signs_in_in_a_real_browser_with_codes_from_the_outbox() {
         .click()
         .await
         .unwrap();
+}
+
+/// The owner's first sign-in: password, then the codes to e-mail and phone from the outbox.
+async fn first_sign_in(c: &Client, server: &TestServer) {
+    submit_login(c, server).await;
     c.wait()
         .for_url(&url::Url::parse(&server.url("/login/verify")).unwrap())
         .await
@@ -191,6 +190,17 @@ async fn an_owner_signs_in_in_a_real_browser_with_codes_from_the_outbox() {
         .for_url(&url::Url::parse(&server.url("/app")).unwrap())
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_signs_in_in_a_real_browser_with_codes_from_the_outbox() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let c = &browser.client;
+    first_sign_in(c, &server).await;
     let text = c
         .find(Locator::Css("main"))
         .await
@@ -200,5 +210,103 @@ async fn an_owner_signs_in_in_a_real_browser_with_codes_from_the_outbox() {
         .unwrap();
     assert!(text.contains(OWNER_EMAIL), "{text}");
     assert!(text.contains("Praxis am See"), "{text}");
+    browser.client.clone().close().await.unwrap();
+}
+
+/// WebDriver's WebAuthn extension: a virtual authenticator inside the browser, as a platform
+/// authenticator with user verification (a PIN or fingerprint that always succeeds).
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Passkeys end to end: the owner enrols one on the account page (the browser's WebAuthn
+/// with a virtual authenticator), then signs in on what is a new device to Termin with the
+/// passkey instead of an SMS code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_enrols_a_passkey_and_signs_in_with_it_on_a_new_device() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let c = &browser.client;
+    c.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+    first_sign_in(c, &server).await;
+
+    c.goto(&server.url("/account")).await.unwrap();
+    let name = c.find(Locator::Id("passkey-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Praxis-PC").await.unwrap();
+    c.find(Locator::Id("passkey-enrol"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let listed = c
+        .wait()
+        .for_element(Locator::Css("ul.passkeys li"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("Praxis-PC"), "{listed}");
+
+    // A new device for Termin: no trusted-device cookie, no session.
+    c.delete_all_cookies().await.unwrap();
+    let sms_before = server.outbox("sms").await.len();
+    submit_login(c, &server).await;
+    c.wait()
+        .for_element(Locator::Id("passkey-sign-in"))
+        .await
+        .unwrap();
+    // The passkey comes first, SMS stays available as the weakest factor.
+    assert!(c.find(Locator::Id("code-sms")).await.is_ok());
+    assert!(
+        server.outbox("sms").await.len() > sms_before,
+        "an SMS code was sent too"
+    );
+    c.find(Locator::Id("passkey-sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(&url::Url::parse(&server.url("/app")).unwrap())
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(OWNER_EMAIL), "{text}");
     browser.client.clone().close().await.unwrap();
 }

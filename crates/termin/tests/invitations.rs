@@ -30,13 +30,9 @@ async fn accept(server: &TestServer, token: &str, password: &str) -> reqwest::Re
 
 /// `inviter` invites `email` as `role`; the invitee accepts with `NEW_PASSWORD` and signs in.
 async fn join(server: &TestServer, inviter: &Browser, email: &str, role: &str) -> Browser {
-    let created = inviter
-        .post("/api/v1/invitations", &invitation(email, role))
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let token = invitation_token(server, email).await;
-    assert_eq!(accept(server, &token, NEW_PASSWORD).await.status(), 200);
-    sign_in(server, email, "+4915211112222", NEW_PASSWORD).await
+    server
+        .join_practice(inviter, (email, "+4915211112222", role), NEW_PASSWORD)
+        .await
 }
 
 async fn owner() -> (TestServer, Browser) {
@@ -50,18 +46,8 @@ fn invitation(email: &str, role: &str) -> Value {
     json!({"email": email, "phone": "+4915211112222", "role": role})
 }
 
-/// The token of the newest invitation link sent to `email`.
 async fn invitation_token(server: &TestServer, email: &str) -> String {
-    let mails = server.outbox("email").await;
-    let mail = mails
-        .iter()
-        .rev()
-        .find(|m| m["to"] == email)
-        .expect("an invitation e-mail");
-    let body = mail["body"].as_str().unwrap();
-    let prefix = format!("https://localhost:{}/invite/", server.port());
-    let start = body.find(&prefix).expect("the link") + prefix.len();
-    body[start..start + 64].to_owned()
+    server.invitation_token(email).await
 }
 
 #[tokio::test]

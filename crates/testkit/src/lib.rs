@@ -13,12 +13,14 @@
 
 mod browser;
 mod db;
+mod passkey;
 pub mod pki;
 mod server;
 pub mod tls_probe;
 
 pub use browser::{Answer, Browser};
 pub use db::{TestBackend, TestDb};
+pub use passkey::SoftPasskey;
 pub use server::{OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer, TestServerBuilder};
 
 /// A fixed, unremarkable start instant for manual clocks.

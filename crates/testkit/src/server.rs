@@ -231,6 +231,48 @@ impl TestServer {
         }
     }
 
+    /// The token of the newest invitation link e-mailed to `email`.
+    pub async fn invitation_token(&self, email: &str) -> String {
+        let mails = self.outbox("email").await;
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m["to"] == email)
+            .expect("an invitation e-mail");
+        let body = mail["body"].as_str().expect("a body");
+        let prefix = format!("https://localhost:{}/invite/", self.port());
+        let start = body.find(&prefix).expect("the link") + prefix.len();
+        body[start..start + 64].to_owned()
+    }
+
+    /// `inviter` invites `email` (mobile `phone`) as `role`; the invitee accepts with
+    /// `password` and signs in on a new browser, which is returned.
+    pub async fn join_practice(
+        &self,
+        inviter: &crate::Browser,
+        (email, phone, role): (&str, &str, &str),
+        password: &str,
+    ) -> crate::Browser {
+        let created = inviter
+            .post(
+                "/api/v1/invitations",
+                &serde_json::json!({"email": email, "phone": phone, "role": role}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "invite: {:?}", created.body);
+        let token = self.invitation_token(email).await;
+        let accepted = self
+            .post_json(
+                "/api/v1/invitations/accept",
+                &serde_json::json!({"token": token, "password": password}),
+            )
+            .await;
+        assert_eq!(accepted.status(), 200, "accept");
+        let browser = crate::Browser::new(self, "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0");
+        self.sign_in(&browser, email, phone, password).await;
+        browser
+    }
+
     /// Creates a practice "Praxis am See" whose owner is `OWNER_EMAIL` / `OWNER_PASSWORD`
     /// (verification still pending).
     pub async fn with_practice(&self) {

@@ -21,6 +21,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/app.js"),
     },
+    Asset {
+        name: "passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/passkeys.js"),
+    },
 ];
 
 /// `GET /assets/{name}`. Public and cacheable for an hour: they contain nothing personal.

@@ -5,11 +5,8 @@ use termin_domain::session::SessionStage;
 use termin_domain::totp::{RECOVERY_CODE_COUNT, RecoveryCode, TotpSecret};
 use termin_domain::user::UserStatus;
 
-use super::{ClientInfo, CurrentSession, LoginStep, Method};
+use super::{ClientInfo, CurrentSession, LoginStep, MAX_FACTOR_ATTEMPTS, Method};
 use crate::Services;
-
-/// Wrong TOTP or recovery codes allowed in one login before it ends.
-const MAX_FACTOR_ATTEMPTS: u32 = 5;
 
 /// What the enrolment page shows once: the secret as QR code and as text.
 #[derive(Debug, Clone)]
@@ -98,6 +95,9 @@ impl Services {
         if self.store.totp_secrets(user).await?.active.is_some() {
             methods.push(Method::Totp);
         }
+        if self.store.has_passkeys(user).await? {
+            methods.push(Method::Passkey);
+        }
         if self.store.unused_recovery_codes(user).await? > 0 {
             methods.push(Method::RecoveryCode);
         }
@@ -153,7 +153,7 @@ impl Services {
                 tx.use_recovery_code(user.id, &RecoveryCode::canonical(presented), now)
                     .await?
             }
-            Method::Sms | Method::Email => false,
+            Method::Sms | Method::Email | Method::Passkey => false,
         };
         if !accepted {
             tracing::info!(user_id = %user.id, method = method.as_str(), "wrong second factor");
@@ -178,6 +178,11 @@ impl Services {
             Method::Totp | Method::RecoveryCode => {
                 self.verify_factor(session, method, presented, client).await
             }
+            // A passkey answers with a credential, not a code: see `finish_passkey_login`.
+            Method::Passkey => Err(DomainError::invalid(
+                "credential",
+                "a passkey login sends the authenticator's answer",
+            )),
         }
     }
 }

@@ -6,6 +6,7 @@ mod account;
 mod codes;
 mod factors;
 mod login;
+mod passkeys;
 mod recovery;
 mod session;
 mod verify;
@@ -15,6 +16,7 @@ use termin_domain::token::SecretToken;
 pub use account::DeviceView;
 pub use factors::TotpEnrolment;
 pub use login::LoginRequest;
+pub use passkeys::PasskeyView;
 pub use session::{CurrentSession, Me};
 
 /// Who is asking: recorded with sessions and trusted devices.
@@ -31,7 +33,11 @@ pub enum Method {
     Email,
     Totp,
     RecoveryCode,
+    Passkey,
 }
+
+/// Wrong TOTP codes, recovery codes or passkey answers allowed in one login before it ends.
+pub(crate) const MAX_FACTOR_ATTEMPTS: u32 = 5;
 
 impl Method {
     pub fn parse(raw: &str) -> Option<Self> {
@@ -40,6 +46,7 @@ impl Method {
             "email" => Some(Method::Email),
             "totp" => Some(Method::Totp),
             "recovery_code" => Some(Method::RecoveryCode),
+            "passkey" => Some(Method::Passkey),
             _ => None,
         }
     }
@@ -50,6 +57,7 @@ impl Method {
             Method::Email => "email",
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey => "passkey",
         }
     }
 }

@@ -167,7 +167,7 @@ impl Services {
                 }
                 None => false,
             },
-            Method::Email | Method::RecoveryCode => false,
+            Method::Email | Method::RecoveryCode | Method::Passkey => false,
         };
         if !factor_ok {
             return Err(DomainError::InvalidCode);

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/totp", post(start_totp))
         .route("/account/totp/confirm", post(confirm_totp))
         .route("/account/devices/{id}/remove", post(remove_device))
+        .route("/account/passkeys/{id}/remove", post(remove_passkey))
 }
 
 struct DeviceRow {
@@ -32,6 +33,13 @@ struct DeviceRow {
     last_used: String,
     ip: String,
     current: bool,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: Option<String>,
 }
 
 struct Enrolment {
@@ -48,6 +56,11 @@ struct AccountPage<'a> {
     enrolment: Option<Enrolment>,
     recovery_codes: Option<Vec<String>>,
     devices: Vec<DeviceRow>,
+    passkeys: Vec<PasskeyRow>,
+}
+
+fn shown(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Only a fully signed-in session may use these pages; the others go to the login page.
@@ -77,13 +90,22 @@ async fn render_page(
         .map(|d| DeviceRow {
             id: d.device.id,
             name: d.device.name,
-            last_used: d
-                .device
-                .last_used_at
-                .strftime("%Y-%m-%d %H:%M UTC")
-                .to_string(),
+            last_used: shown(d.device.last_used_at),
             ip: d.device.last_ip,
             current: d.current,
+        })
+        .collect();
+    let passkeys = state
+        .services
+        .passkeys(session)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|p| PasskeyRow {
+            id: p.id,
+            name: p.name,
+            created: shown(p.created_at),
+            last_used: p.last_used_at.map(shown),
         })
         .collect();
     let page = AccountPage {
@@ -93,6 +115,7 @@ async fn render_page(
         enrolment,
         recovery_codes,
         devices,
+        passkeys,
     };
     render::html(lang, &page)
 }
@@ -168,6 +191,24 @@ async fn remove_device(
     state
         .services
         .remove_trusted_device(&session, &id)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+async fn remove_passkey(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+        return Ok(to_login());
+    };
+    state
+        .services
+        .remove_passkey(&session, &id)
         .await
         .map_err(|err| PageError { lang, err })?;
     Ok(Redirect::to("/account").into_response())

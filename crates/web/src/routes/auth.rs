@@ -106,15 +106,21 @@ struct VerifyBody {
     method: String,
     #[serde(default)]
     code: String,
+    /// A passkey's answer (`"method": "passkey"`), from `navigator.credentials.get`.
+    credential: Option<serde_json::Value>,
 }
 
 fn method(raw: &str) -> Result<Method, ApiError> {
     Method::parse(raw).ok_or_else(|| {
-        DomainError::invalid("method", "must be sms, email, totp or recovery_code").into()
+        DomainError::invalid(
+            "method",
+            "must be sms, email, totp, recovery_code or passkey",
+        )
+        .into()
     })
 }
 
-/// `POST /api/v1/auth/verify` `{"method","code"}`.
+/// `POST /api/v1/auth/verify` `{"method","code"}`, or `{"method":"passkey","credential"}`.
 async fn verify(
     State(state): State<AppState>,
     PendingLogin(session): PendingLogin,
@@ -122,10 +128,20 @@ async fn verify(
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
     let method = method(&body.method)?;
-    let step = state
-        .services
-        .verify(&session, method, &body.code, &client)
-        .await?;
+    let step = match (method, body.credential) {
+        (Method::Passkey, Some(credential)) => {
+            state
+                .services
+                .finish_passkey_login(&session, credential, &client)
+                .await?
+        }
+        _ => {
+            state
+                .services
+                .verify(&session, method, &body.code, &client)
+                .await?
+        }
+    };
     Ok(step_response(step))
 }
 

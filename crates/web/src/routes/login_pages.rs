@@ -162,19 +162,31 @@ async fn render_verify(
     let steps = match status {
         LoginStatus::Authenticated => return Ok(see_other("/app")),
         // The strongest factor first; SMS last.
-        LoginStatus::SecondFactorRequired { methods } => methods
-            .iter()
-            .rev()
-            .map(|m| match m {
-                Method::Totp => VerifyStep::new("totp", "verify.totp_heading", "verify.totp_intro"),
-                Method::RecoveryCode => VerifyStep::new(
-                    "recovery_code",
-                    "verify.recovery_heading",
-                    "verify.recovery_intro",
-                ),
-                _ => VerifyStep::new("sms", "verify.device_heading", "verify.device_intro"),
-            })
-            .collect(),
+        LoginStatus::SecondFactorRequired { mut methods } => {
+            methods.sort_by_key(|m| match m {
+                Method::Passkey => 0,
+                Method::Totp => 1,
+                Method::RecoveryCode => 2,
+                Method::Sms | Method::Email => 3,
+            });
+            methods
+                .iter()
+                .map(|m| match m {
+                    Method::Passkey => {
+                        VerifyStep::new("passkey", "verify.passkey_heading", "verify.passkey_intro")
+                    }
+                    Method::Totp => {
+                        VerifyStep::new("totp", "verify.totp_heading", "verify.totp_intro")
+                    }
+                    Method::RecoveryCode => VerifyStep::new(
+                        "recovery_code",
+                        "verify.recovery_heading",
+                        "verify.recovery_intro",
+                    ),
+                    _ => VerifyStep::new("sms", "verify.device_heading", "verify.device_intro"),
+                })
+                .collect()
+        }
         LoginStatus::VerificationRequired { pending } => pending
             .iter()
             .map(|p| match *p {

@@ -6,6 +6,7 @@ mod health;
 mod home;
 mod invitations;
 mod login_pages;
+mod passkeys;
 mod recovery;
 pub mod redirect;
 mod setup;
@@ -23,6 +24,7 @@ pub fn all() -> Router<AppState> {
         .route("/assets/{name}", get(crate::assets::serve))
         .merge(setup::routes())
         .merge(auth::routes())
+        .merge(passkeys::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
