@@ -9,7 +9,7 @@ use termin_domain::password::{Password, PersonalData};
 use termin_domain::token::SecretToken;
 use termin_domain::user::{Email, PhoneNumber, Role, UserStatus};
 use termin_domain::{DomainError, FieldErrors};
-use termin_storage::{Membership, NewInvitation, NewUser};
+use termin_storage::{NewInvitation, NewUser};
 
 use crate::Services;
 use crate::auth::CurrentSession;
@@ -25,29 +25,6 @@ pub struct InvitationRequest<'a> {
 }
 
 impl Services {
-    /// The practice a request acts in: the one named by `X-Termin-Org`, or the user's only
-    /// one. A practice the user does not belong to is "not found".
-    pub async fn acting_membership(
-        &self,
-        user: UserId,
-        slug: Option<&str>,
-    ) -> Result<Membership, DomainError> {
-        let memberships = self.store.memberships_of(user).await?;
-        match slug {
-            Some(slug) => memberships
-                .into_iter()
-                .find(|m| m.org_slug.as_str() == slug)
-                .ok_or(DomainError::NotFound),
-            None if memberships.len() == 1 => {
-                memberships.into_iter().next().ok_or(DomainError::NotFound)
-            }
-            None => Err(DomainError::invalid(
-                "X-Termin-Org",
-                "you belong to several practices: name one with the X-Termin-Org header",
-            )),
-        }
-    }
-
     /// Invites a new user into the acting practice; returns the invitation's id. The e-mail
     /// with the link is written in the same transaction.
     pub async fn invite(
@@ -148,7 +125,8 @@ impl Services {
         let personal = PersonalData {
             words: vec![invitation.email.local_part(), invitation.org_name.as_str()],
         };
-        self.password_policy
+        invitation
+            .password_policy
             .check(password, &personal)
             .map_err(|violations| DomainError::PasswordPolicy { violations })?;
         let password_hash = self.hasher.hash(password).await?;

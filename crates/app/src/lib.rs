@@ -6,6 +6,7 @@ pub mod auth;
 pub mod delivery;
 pub mod invitations;
 pub mod passwords;
+pub mod practice;
 pub mod setup;
 
 use std::sync::Arc;

@@ -77,6 +77,10 @@ pub enum DomainError {
     Throttled { retry_after_secs: u32 },
     #[error("not allowed")]
     Forbidden,
+    /// The practice requires an authenticator app or a passkey for the user's role, and the
+    /// user has neither yet.
+    #[error("a strong second factor is required")]
+    StrongFactorRequired,
     /// A state conflict, e.g. a unique value already taken. `code` is machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod org;
 pub mod otp;
 pub mod password;
+pub mod security;
 pub mod session;
 pub mod setup;
 pub mod token;

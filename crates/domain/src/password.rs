@@ -126,6 +126,26 @@ impl PasswordPolicy {
         }
     }
 
+    /// Checks `password` against every policy that applies to the user (one per practice
+    /// they belong to): every rule any of them breaks, each once, in a stable order.
+    pub fn check_all(
+        policies: &[PasswordPolicy],
+        password: &Password,
+        personal: &PersonalData<'_>,
+    ) -> Result<(), Vec<Violation>> {
+        let mut all: Vec<Violation> = Vec::new();
+        for policy in policies {
+            if let Err(violations) = policy.check(password, personal) {
+                for v in violations {
+                    if !all.contains(&v) {
+                        all.push(v);
+                    }
+                }
+            }
+        }
+        if all.is_empty() { Ok(()) } else { Err(all) }
+    }
+
     /// Checks `password` and returns every rule it breaks, in a stable order.
     pub fn check(
         &self,
@@ -212,6 +232,37 @@ mod tests {
 
     fn check_length_only(pw: &str) -> Result<(), Vec<Violation>> {
         PasswordPolicy::LengthOnly.check(&Password::new(pw), &PersonalData::default())
+    }
+
+    #[test]
+    fn a_user_in_several_practices_meets_every_policy_at_once() {
+        use PasswordPolicy::{Composition, LengthOnly};
+        let none = PersonalData::default();
+        let check_all = |policies: &[PasswordPolicy], pw: &str| {
+            PasswordPolicy::check_all(policies, &Password::new(pw), &none)
+        };
+        // A long passphrase without composition passes length-only alone...
+        assert_eq!(check_all(&[LengthOnly], "wolken ueber dem see"), Ok(()));
+        // ...but not beside a practice on the seed's rule.
+        assert_eq!(
+            check_all(&[LengthOnly, Composition], "wolken ueber dem see"),
+            Err(vec![
+                Violation::NoUppercase,
+                Violation::NoDigit,
+                Violation::NoSpecial
+            ])
+        );
+        // A short composed password breaks only the length of the length-only policy.
+        assert_eq!(
+            check_all(&[Composition, LengthOnly], "Kx7!mPq2"),
+            Err(vec![Violation::TooShort])
+        );
+        // Rules broken under both are listed once.
+        assert_eq!(
+            check_all(&[Composition, LengthOnly], "abc"),
+            check_all(&[Composition], "abc")
+        );
+        assert_eq!(check_all(&[], "anything"), Ok(()));
     }
 
     #[test]

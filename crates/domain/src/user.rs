@@ -94,7 +94,7 @@ impl fmt::Display for PhoneNumber {
 }
 
 /// Built-in roles, as named in the API contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Owner,
     Administrator,

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use termin_domain::ids::{OrgId, UserId};
 use termin_domain::org::OrgName;
+use termin_domain::password::PasswordPolicy;
 use termin_domain::token::TokenHash;
 use termin_domain::user::{Email, PhoneNumber, Role};
 
@@ -33,6 +34,8 @@ pub struct AcceptedInvitation {
     pub role: Role,
     /// The inviter's role in the practice *now* (`None` if they left it).
     pub inviter_role: Option<Role>,
+    /// The practice's password policy, which the new password must meet.
+    pub password_policy: PasswordPolicy,
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -86,7 +89,8 @@ impl crate::Store {
         now: Timestamp,
     ) -> StoreResult<Option<AcceptedInvitation>> {
         let row = sqlx::query(
-            "SELECT i.org_id, i.email, i.phone, i.role, o.name, m.role AS inviter_role \
+            "SELECT i.org_id, i.email, i.phone, i.role, o.name, o.password_policy, \
+             m.role AS inviter_role \
              FROM invitations i JOIN organizations o ON o.id = i.org_id \
              LEFT JOIN memberships m ON m.org_id = i.org_id AND m.user_id = i.invited_by \
              WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > $2",
@@ -112,6 +116,8 @@ impl crate::Store {
                 .try_get::<Option<String>, _>("inviter_role")?
                 .map(|r| Role::parse(&r).map_err(|_| corrupt("inviter role")))
                 .transpose()?,
+            password_policy: PasswordPolicy::parse(&row.try_get::<String, _>("password_policy")?)
+                .ok_or_else(|| corrupt("password policy"))?,
         }))
     }
 }

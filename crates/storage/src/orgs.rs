@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::OrgId;
 use termin_domain::org::{OrgName, OrgSlug, TimeZoneName};
+use termin_domain::security::SecuritySettings;
 
 use crate::time::{from_db, to_db};
 use crate::{StorageError, Store, StoreResult, Tx};
@@ -46,6 +47,23 @@ fn org_from_row(row: &AnyRow) -> StoreResult<Organization> {
 }
 
 impl Store {
+    /// Replaces the practice's account-security settings.
+    pub async fn set_security_settings(
+        &self,
+        org: OrgId,
+        settings: &SecuritySettings,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE organizations SET password_policy = $1, strong_factor_roles = $2 WHERE id = $3",
+        )
+        .bind(settings.password_policy.as_str())
+        .bind(settings.roles_text())
+        .bind(org.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn count_organizations(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.pool)

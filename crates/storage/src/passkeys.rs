@@ -6,7 +6,7 @@ use sqlx::Row;
 use termin_domain::ids::UserId;
 
 use crate::time::{from_db, to_db};
-use crate::{Store, StoreResult};
+use crate::{Store, StoreResult, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewPasskey<'a> {
@@ -109,16 +109,6 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Removes one of `user`'s passkeys; `false` if it is not theirs or unknown.
-    pub async fn delete_passkey(&self, user: UserId, id: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     pub async fn has_passkeys(&self, user: UserId) -> StoreResult<bool> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
             .bind(user.to_string())
@@ -167,5 +157,36 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.and_then(|(state, expires)| (expires > to_db(now)).then_some(state)))
+    }
+}
+
+impl Tx {
+    /// Removes one of `user`'s passkeys and returns how many strong factors (passkeys and an
+    /// active authenticator app) they have left, or `None` if it is not theirs or unknown.
+    /// Call it after `lock_user`, so that two removals cannot both see a factor left.
+    pub async fn delete_passkey_counting_rest(
+        &mut self,
+        user: UserId,
+        id: &str,
+    ) -> StoreResult<Option<i64>> {
+        let deleted = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user.to_string())
+            .execute(&mut *self.inner)
+            .await?;
+        if deleted.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let passkeys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_one(&mut *self.inner)
+            .await?;
+        let totp: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(user.to_string())
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(Some(passkeys + totp))
     }
 }

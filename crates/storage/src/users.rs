@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::{OrgId, UserId};
 use termin_domain::org::OrgSlug;
+use termin_domain::security::SecuritySettings;
 use termin_domain::user::{Email, PhoneNumber, Role, UserStatus};
 
 use crate::time::{from_db, to_db};
@@ -49,6 +50,8 @@ pub struct Membership {
     pub org_slug: OrgSlug,
     pub org_name: String,
     pub role: Role,
+    /// The practice's account-security settings, which bind its members.
+    pub security: SecuritySettings,
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -120,7 +123,8 @@ impl Store {
 
     pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
         let rows = sqlx::query(
-            "SELECT m.org_id, o.slug, m.role, o.name FROM memberships m \
+            "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles \
+             FROM memberships m \
              JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug",
         )
         .bind(user.to_string())
@@ -138,6 +142,11 @@ impl Store {
                     role: Role::parse(&row.try_get::<String, _>(2)?)
                         .map_err(|_| corrupt("role"))?,
                     org_name: row.try_get(3)?,
+                    security: SecuritySettings::from_stored(
+                        &row.try_get::<String, _>(4)?,
+                        &row.try_get::<String, _>(5)?,
+                    )
+                    .ok_or_else(|| corrupt("organization security settings"))?,
                 })
             })
             .collect()

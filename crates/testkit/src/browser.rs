@@ -141,6 +141,20 @@ impl Browser {
         .await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    pub async fn get_with_header(&self, path: &str, header: (&str, &str)) -> Answer {
+        self.send(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .header(header.0, header.1),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> Answer {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await

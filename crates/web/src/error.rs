@@ -61,6 +61,10 @@ fn map(err: &DomainError) -> Mapped {
             "Too many requests. Please wait a moment and try again.".to_owned(),
         ),
         DomainError::Forbidden => ("forbidden", "You are not allowed to do this.".to_owned()),
+        DomainError::StrongFactorRequired => (
+            "strong_factor_required",
+            "Your practice requires an authenticator app or a passkey for your role: set one up on the account page first.".to_owned(),
+        ),
         DomainError::Conflict { code, message } => (*code, message.clone()),
         DomainError::Invalid(_) => ("validation", "Some fields are invalid.".to_owned()),
         DomainError::PasswordPolicy { .. } => (
@@ -132,7 +136,7 @@ pub fn status_of(err: &DomainError) -> StatusCode {
         DomainError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
         DomainError::Csrf => StatusCode::FORBIDDEN,
         DomainError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        DomainError::Forbidden => StatusCode::FORBIDDEN,
+        DomainError::Forbidden | DomainError::StrongFactorRequired => StatusCode::FORBIDDEN,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Invalid(_) | DomainError::PasswordPolicy { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY

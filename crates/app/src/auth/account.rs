@@ -1,6 +1,6 @@
 //! The signed-in user's own account: password change and trusted devices.
 
-use termin_domain::password::{Password, PersonalData};
+use termin_domain::password::Password;
 use termin_domain::token::SecretToken;
 use termin_domain::{DomainError, FieldErrors};
 use termin_storage::DeviceRecord;
@@ -36,15 +36,7 @@ impl Services {
             fields.add("current_password", "is not your current password");
             return Err(DomainError::Invalid(fields));
         }
-        let memberships = self.store.memberships_of(user.id).await?;
-        let mut personal = PersonalData::default();
-        personal.words.push(user.email.local_part());
-        personal
-            .words
-            .extend(memberships.iter().map(|m| m.org_name.as_str()));
-        self.password_policy
-            .check(new, &personal)
-            .map_err(|violations| DomainError::PasswordPolicy { violations })?;
+        self.check_new_password(&user, new).await?;
         let phc = self.hasher.hash(new).await?;
         let now = self.clock.now();
         self.store.set_password_hash(user.id, &phc, now).await?;

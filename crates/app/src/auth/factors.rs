@@ -86,18 +86,24 @@ impl Services {
         Ok(codes)
     }
 
-    /// The second factors this user may use on a new device, weakest (SMS) first.
+    /// The second factors this user may use on a new device, weakest (SMS) first. SMS is
+    /// left out when a practice of theirs requires a strong factor and they have one.
     pub(crate) async fn second_factors(
         &self,
         user: termin_domain::ids::UserId,
     ) -> Result<Vec<Method>, DomainError> {
-        let mut methods = vec![Method::Sms];
+        let mut strong = Vec::new();
         if self.store.totp_secrets(user).await?.active.is_some() {
-            methods.push(Method::Totp);
+            strong.push(Method::Totp);
         }
         if self.store.has_passkeys(user).await? {
-            methods.push(Method::Passkey);
+            strong.push(Method::Passkey);
         }
+        let mut methods = Vec::new();
+        if strong.is_empty() || !self.strong_factor_required(user).await? {
+            methods.push(Method::Sms);
+        }
+        methods.extend(strong);
         if self.store.unused_recovery_codes(user).await? > 0 {
             methods.push(Method::RecoveryCode);
         }

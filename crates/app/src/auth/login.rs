@@ -9,7 +9,7 @@ use termin_domain::token::SecretToken;
 use termin_domain::user::{Email, UserStatus};
 use termin_storage::{NewSession, UserRecord};
 
-use super::{ClientInfo, LoginStatus, LoginStep};
+use super::{ClientInfo, LoginStatus, LoginStep, Method};
 use crate::Services;
 
 /// What the client presents to log in.
@@ -102,10 +102,16 @@ impl Services {
             )
         } else {
             let methods = self.second_factors(user.id).await?;
+            // The SMS code goes out at once, unless SMS is not one of the methods.
+            let codes = if methods.contains(&Method::Sms) {
+                vec![CodePurpose::NewDevice]
+            } else {
+                Vec::new()
+            };
             (
                 SessionStage::Pending,
                 LoginStatus::SecondFactorRequired { methods },
-                vec![CodePurpose::NewDevice],
+                codes,
             )
         };
 

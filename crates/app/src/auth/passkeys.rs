@@ -152,18 +152,30 @@ impl Services {
             .collect())
     }
 
-    /// Removes one of the user's passkeys (another user's id is "not found").
+    /// Removes one of the user's passkeys (another user's id is "not found"). The last
+    /// strong factor of someone a practice requires one of stays: they add another first.
     pub async fn remove_passkey(
         &self,
         session: &CurrentSession,
         id: &str,
     ) -> Result<(), DomainError> {
-        if self.store.delete_passkey(session.user_id, id).await? {
-            tracing::info!(user_id = %session.user_id, "passkey removed");
-            Ok(())
-        } else {
-            Err(DomainError::NotFound)
+        let required = self.strong_factor_required(session.user_id).await?;
+        let mut tx = self.store.begin().await?;
+        tx.lock_user(session.user_id).await?;
+        let left = tx
+            .delete_passkey_counting_rest(session.user_id, id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if required && left == 0 {
+            // Dropping the transaction rolls the removal back.
+            return Err(DomainError::Conflict {
+                code: "strong_factor_required",
+                message: "your practice requires an authenticator app or a passkey: add another before removing this one".to_owned(),
+            });
         }
+        tx.commit().await?;
+        tracing::info!(user_id = %session.user_id, "passkey removed");
+        Ok(())
     }
 
     /// Starts a passkey login for a pending login on a new device: the options for

@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use termin_domain::DomainError;
 use termin_domain::delivery::Message;
 use termin_domain::otp::{MAX_CODE_ATTEMPTS, OneTimeCode, normalize_presented};
-use termin_domain::password::{Password, PersonalData};
+use termin_domain::password::Password;
 use termin_domain::token::SecretToken;
 use termin_domain::totp::TotpSecret;
 use termin_domain::user::{Email, UserStatus};
@@ -134,15 +134,7 @@ impl Services {
         if user.status == UserStatus::Disabled {
             return Err(DomainError::NotFound);
         }
-        let memberships = self.store.memberships_of(user.id).await?;
-        let mut personal = PersonalData::default();
-        personal.words.push(user.email.local_part());
-        personal
-            .words
-            .extend(memberships.iter().map(|m| m.org_name.as_str()));
-        self.password_policy
-            .check(new_password, &personal)
-            .map_err(|violations| DomainError::PasswordPolicy { violations })?;
+        self.check_new_password(&user, new_password).await?;
 
         let attempt = self
             .store

@@ -189,6 +189,14 @@ impl Services {
             .await?
             .ok_or(DomainError::Unauthenticated)?;
         let purpose = self.purpose_for(user.status, method)?;
+        if purpose == CodePurpose::NewDevice
+            && !self.second_factors(user.id).await?.contains(&Method::Sms)
+        {
+            return Err(DomainError::invalid(
+                "method",
+                "is not available for this login",
+            ));
+        }
         let already_verified = match purpose {
             CodePurpose::VerifyEmail => user.email_verified_at.is_some(),
             CodePurpose::VerifyPhone => user.phone_verified_at.is_some(),

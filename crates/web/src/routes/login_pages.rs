@@ -300,7 +300,16 @@ struct Overview<'a> {
     t: Texts<'a>,
     csrf: String,
     email: String,
-    practices: Vec<(String, String)>,
+    practices: Vec<PracticeRow>,
+}
+
+struct PracticeRow {
+    name: String,
+    slug: String,
+    role_key: &'static str,
+    manages: bool,
+    /// The practice requires a strong factor for this role and the user has none yet.
+    needs_strong_factor: bool,
 }
 
 async fn overview(
@@ -318,6 +327,11 @@ async fn overview(
         .me(&session)
         .await
         .map_err(|err| PageError { lang, err })?;
+    let has_strong_factor = state
+        .services
+        .has_strong_factor(session.user_id)
+        .await
+        .map_err(|err| PageError { lang, err })?;
     let page = Overview {
         t: I18n::global().texts(lang),
         csrf: form_csrf_token(&headers),
@@ -325,7 +339,14 @@ async fn overview(
         practices: me
             .memberships
             .iter()
-            .map(|m| (m.org_name.clone(), m.role.as_str().to_owned()))
+            .map(|m| PracticeRow {
+                name: m.org_name.clone(),
+                slug: m.org_slug.as_str().to_owned(),
+                role_key: super::practice_security::role_label(m.role),
+                manages: m.role.manages_users(),
+                needs_strong_factor: m.security.requires_strong_factor(m.role)
+                    && !has_strong_factor,
+            })
             .collect(),
     };
     render::html(lang, &page)

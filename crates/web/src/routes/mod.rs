@@ -7,6 +7,7 @@ mod home;
 mod invitations;
 mod login_pages;
 mod passkeys;
+mod practice_security;
 mod recovery;
 pub mod redirect;
 mod setup;
@@ -25,6 +26,7 @@ pub fn all() -> Router<AppState> {
         .merge(setup::routes())
         .merge(auth::routes())
         .merge(passkeys::routes())
+        .merge(practice_security::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())

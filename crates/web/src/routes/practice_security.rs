@@ -1,0 +1,220 @@
+//! A practice's account-security settings: password policy and the roles that must use an
+//! authenticator app or a passkey. The API acts in the practice named by `X-Termin-Org`;
+//! the page in the practice of its path. Both for those who manage the practice's users.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use termin_app::auth::CurrentSession;
+use termin_domain::DomainError;
+use termin_domain::password::PasswordPolicy;
+use termin_domain::security::SecuritySettings;
+use termin_domain::session::SessionStage;
+use termin_domain::user::Role;
+
+use crate::AppState;
+use crate::error::{ApiError, PageError};
+use crate::extract::ApiJson;
+use crate::i18n::{I18n, Lang, Texts};
+use crate::render;
+use crate::routes::invitations::ORG_HEADER;
+use crate::session::{Authenticated, form_csrf_token, form_session, page_session};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/settings/security", get(show).put(update))
+        .route("/practices/{slug}/security", get(page).post(submit))
+}
+
+fn settings_json(settings: &SecuritySettings) -> serde_json::Value {
+    json!({
+        "password_policy": settings.password_policy.as_str(),
+        "strong_factor_roles": settings.strong_factor_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/v1/settings/security` → `{"password_policy","strong_factor_roles"}`.
+async fn show(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let (_, settings) = state.services.security_settings(&session, org).await?;
+    Ok(Json(settings_json(&settings)).into_response())
+}
+
+#[derive(Deserialize)]
+struct SettingsBody {
+    #[serde(default)]
+    password_policy: String,
+    #[serde(default)]
+    strong_factor_roles: Vec<String>,
+}
+
+/// `PUT /api/v1/settings/security` `{"password_policy","strong_factor_roles"}` → 200 with
+/// the settings now in force.
+async fn update(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> Result<Response, ApiError> {
+    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let settings = SecuritySettings::parse(&body.password_policy, &body.strong_factor_roles)?;
+    let saved = state
+        .services
+        .update_security_settings(&session, org, settings)
+        .await?;
+    Ok(Json(settings_json(&saved)).into_response())
+}
+
+struct RoleChoice {
+    name: &'static str,
+    label_key: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "practice_security.html")]
+struct SecurityPage<'a> {
+    t: Texts<'a>,
+    csrf: String,
+    slug: String,
+    practice: String,
+    length_only: bool,
+    roles: Vec<RoleChoice>,
+    saved: bool,
+    error: Option<String>,
+}
+
+fn render_page(
+    lang: Lang,
+    headers: &HeaderMap,
+    (slug, practice): (&str, &str),
+    settings: &SecuritySettings,
+    saved: bool,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let page = SecurityPage {
+        t: I18n::global().texts(lang),
+        csrf: form_csrf_token(headers),
+        slug: slug.to_owned(),
+        practice: practice.to_owned(),
+        length_only: settings.password_policy == PasswordPolicy::LengthOnly,
+        roles: Role::ALL
+            .into_iter()
+            .map(|r| RoleChoice {
+                name: r.as_str(),
+                label_key: role_label(r),
+                checked: settings.requires_strong_factor(r),
+            })
+            .collect(),
+        saved,
+        error,
+    };
+    let status = if page.error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    render::html_with_status(lang, status, &page)
+}
+
+/// The catalogue key of a role's display name.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "role.owner",
+        Role::Administrator => "role.administrator",
+        Role::Practitioner => "role.practitioner",
+        Role::Assistant => "role.assistant",
+        Role::Reception => "role.reception",
+        Role::ReadOnly => "role.read_only",
+    }
+}
+
+fn signed_in(session: Option<CurrentSession>) -> Option<CurrentSession> {
+    session.filter(|s| s.stage == SessionStage::Authenticated)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(page_session(&state, lang, &headers).await?) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let (membership, settings) = state
+        .services
+        .security_settings(&session, Some(&slug))
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    render_page(
+        lang,
+        &headers,
+        (&slug, &membership.org_name),
+        &settings,
+        false,
+        None,
+    )
+}
+
+/// The form: `csrf`, `password_policy`, and one `role` field per checked role.
+async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let Some(session) = signed_in(form_session(&state, lang, &headers, field("csrf")).await?)
+    else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let (membership, current) = state
+        .services
+        .security_settings(&session, Some(&slug))
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    let roles: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "role")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let practice = (slug.as_str(), membership.org_name.as_str());
+    let result = match SecuritySettings::parse(field("password_policy"), &roles) {
+        Ok(settings) => {
+            state
+                .services
+                .update_security_settings(&session, Some(&slug), settings)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(saved) => render_page(lang, &headers, practice, &saved, true, None),
+        Err(DomainError::Invalid(fields)) => {
+            let message = fields
+                .iter()
+                .flat_map(|(_, messages)| messages.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            render_page(lang, &headers, practice, &current, false, Some(message))
+        }
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
