@@ -119,52 +119,49 @@ async fn the_setup_page_ticks_password_rules_as_they_are_met() {
     browser.client.clone().close().await.unwrap();
 }
 
+/// Clicks the element `locator` finds.
+async fn click(c: &Client, locator: Locator<'_>) {
+    c.find(locator).await.unwrap().click().await.unwrap();
+}
+
+/// Types `text` into the element with this id.
+async fn type_into(c: &Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Waits until the browser is at `path` of the server.
+async fn wait_for_path(c: &Client, server: &TestServer, path: &str) {
+    c.wait()
+        .for_url(&url::Url::parse(&server.url(path)).unwrap())
+        .await
+        .unwrap();
+}
+
 /// Fills in the login form and submits it.
 async fn submit_login(c: &Client, server: &TestServer) {
     c.goto(&server.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(OWNER_EMAIL)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(OWNER_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action='/login'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "email", OWNER_EMAIL).await;
+    type_into(c, "password", OWNER_PASSWORD).await;
+    click(c, Locator::Css("form[action='/login'] button")).await;
 }
 
 /// The owner's first sign-in: password, then the codes to e-mail and phone from the outbox.
 async fn first_sign_in(c: &Client, server: &TestServer) {
     submit_login(c, server).await;
-    c.wait()
-        .for_url(&url::Url::parse(&server.url("/login/verify")).unwrap())
-        .await
-        .unwrap();
+    wait_for_path(c, server, "/login/verify").await;
 
     let email_code = server.latest_code("email", OWNER_EMAIL).await;
-    c.find(Locator::Id("code-email"))
-        .await
-        .unwrap()
-        .send_keys(&email_code)
-        .await
-        .unwrap();
-    c.find(Locator::XPath(
-        "//input[@id='code-email']/ancestor::form//button",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    type_into(c, "code-email", &email_code).await;
+    click(
+        c,
+        Locator::XPath("//input[@id='code-email']/ancestor::form//button"),
+    )
+    .await;
     c.wait().for_element(Locator::Id("code-sms")).await.unwrap();
     assert!(
         c.find(Locator::Id("code-email")).await.is_err(),
@@ -172,24 +169,13 @@ async fn first_sign_in(c: &Client, server: &TestServer) {
     );
 
     let sms_code = server.latest_code("sms", OWNER_PHONE).await;
-    c.find(Locator::Id("code-sms"))
-        .await
-        .unwrap()
-        .send_keys(&sms_code)
-        .await
-        .unwrap();
-    c.find(Locator::XPath(
-        "//input[@id='code-sms']/ancestor::form//button",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.wait()
-        .for_url(&url::Url::parse(&server.url("/app")).unwrap())
-        .await
-        .unwrap();
+    type_into(c, "code-sms", &sms_code).await;
+    click(
+        c,
+        Locator::XPath("//input[@id='code-sms']/ancestor::form//button"),
+    )
+    .await;
+    wait_for_path(c, server, "/app").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,12 +246,7 @@ async fn an_owner_enrols_a_passkey_and_signs_in_with_it_on_a_new_device() {
     let name = c.find(Locator::Id("passkey-name")).await.unwrap();
     name.clear().await.unwrap();
     name.send_keys("Praxis-PC").await.unwrap();
-    c.find(Locator::Id("passkey-enrol"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Id("passkey-enrol")).await;
     let listed = c
         .wait()
         .for_element(Locator::Css("ul.passkeys li"))
@@ -290,16 +271,8 @@ async fn an_owner_enrols_a_passkey_and_signs_in_with_it_on_a_new_device() {
         server.outbox("sms").await.len() > sms_before,
         "an SMS code was sent too"
     );
-    c.find(Locator::Id("passkey-sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_url(&url::Url::parse(&server.url("/app")).unwrap())
-        .await
-        .unwrap();
+    click(c, Locator::Id("passkey-sign-in")).await;
+    wait_for_path(c, &server, "/app").await;
     let text = c
         .find(Locator::Css("main"))
         .await

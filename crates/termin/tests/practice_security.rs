@@ -26,18 +26,7 @@ async fn owner() -> (TestServer, Browser) {
 }
 
 async fn enrol_passkey(server: &TestServer, browser: &Browser) -> SoftPasskey {
-    let options = browser
-        .post("/api/v1/me/passkeys/challenge", &json!({}))
-        .await;
-    let (passkey, credential) = SoftPasskey::create(&server.url(""), &options.body);
-    let created = browser
-        .post(
-            "/api/v1/me/passkeys",
-            &json!({"name": "Key", "credential": credential}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    passkey
+    SoftPasskey::enrol(server, browser, "Key").await.0
 }
 
 async fn set(browser: &Browser, policy: &str, roles: &[&str]) -> termin_testkit::Answer {

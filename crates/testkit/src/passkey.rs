@@ -72,6 +72,29 @@ impl SoftPasskey {
         (passkey, credential)
     }
 
+    /// Enrols a new software passkey named `name` for the user signed in on `browser`,
+    /// through the API; returns it and its id.
+    pub async fn enrol(
+        server: &crate::TestServer,
+        browser: &crate::Browser,
+        name: &str,
+    ) -> (Self, String) {
+        let options = browser
+            .post("/api/v1/me/passkeys/challenge", &json!({}))
+            .await;
+        assert_eq!(options.status, 200, "challenge: {:?}", options.body);
+        let (passkey, credential) = Self::create(&server.url(""), &options.body);
+        let created = browser
+            .post(
+                "/api/v1/me/passkeys",
+                &json!({"name": name, "credential": credential}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "enrol: {:?}", created.body);
+        let id = created.body["id"].as_str().expect("an id").to_owned();
+        (passkey, id)
+    }
+
     /// Answers `navigator.credentials.get` options with a signed assertion.
     pub fn get(&mut self, options: &Value) -> Value {
         let challenge = options["publicKey"]["challenge"]

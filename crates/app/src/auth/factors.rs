@@ -1,9 +1,7 @@
 //! TOTP enrolment and the stronger second factors at login: TOTP codes and recovery codes.
 
 use termin_domain::DomainError;
-use termin_domain::session::SessionStage;
 use termin_domain::totp::{RECOVERY_CODE_COUNT, RecoveryCode, TotpSecret};
-use termin_domain::user::UserStatus;
 
 use super::{ClientInfo, CurrentSession, LoginStep, MAX_FACTOR_ATTEMPTS, Method};
 use crate::Services;
@@ -119,26 +117,8 @@ impl Services {
         presented: &str,
         client: &ClientInfo,
     ) -> Result<LoginStep, DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
-        if user.status != UserStatus::Active || session.stage != SessionStage::Pending {
-            return Err(DomainError::invalid(
-                "method",
-                "is not available for this login",
-            ));
-        }
-        if !self
-            .store
-            .take_factor_attempt(&session.session_id, MAX_FACTOR_ATTEMPTS)
-            .await?
-        {
-            // Guessed at too often: this login is over; a new one starts with the password.
-            self.store.end_login(&session.session_id).await?;
-            return Err(DomainError::InvalidCode);
-        }
+        let user = self.pending_active_user(session).await?;
+        self.count_factor_attempt(session).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let accepted = match method {
@@ -167,6 +147,23 @@ impl Services {
         }
         self.finish_step(tx, session, &user, Vec::new(), client, now, method.as_str())
             .await
+    }
+
+    /// Counts one TOTP, recovery-code or passkey attempt of a pending login, before anything
+    /// is compared. The sixth ends the login: a new one starts with the password.
+    pub(crate) async fn count_factor_attempt(
+        &self,
+        session: &CurrentSession,
+    ) -> Result<(), DomainError> {
+        if self
+            .store
+            .take_factor_attempt(&session.session_id, MAX_FACTOR_ATTEMPTS)
+            .await?
+        {
+            return Ok(());
+        }
+        self.store.end_login(&session.session_id).await?;
+        Err(DomainError::InvalidCode)
     }
 
     /// The second step of a login, by whichever method the user chose.

@@ -16,7 +16,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::{ClientInfo, CurrentSession, LoginStep, MAX_FACTOR_ATTEMPTS, Method};
+use super::{ClientInfo, CurrentSession, LoginStep, Method};
 use crate::Services;
 
 /// How long a started ceremony may be answered.
@@ -78,10 +78,7 @@ impl Services {
                 Some(exclude),
             )
             .map_err(DomainError::internal)?;
-        let state = serde_json::to_string(&state).map_err(DomainError::internal)?;
-        let expires = self.clock.now() + CEREMONY_VALIDITY;
-        self.store
-            .put_ceremony(&session.session_id, Ceremony::Register, &state, expires)
+        self.keep_ceremony(session, Ceremony::Register, &state)
             .await?;
         serde_json::to_value(options).map_err(DomainError::internal)
     }
@@ -104,12 +101,8 @@ impl Services {
             .map_err(|_| DomainError::invalid("credential", "is not a WebAuthn registration"))?;
         let now = self.clock.now();
         let state: PasskeyRegistration = self
-            .store
-            .take_ceremony(&session.session_id, Ceremony::Register, now)
+            .take_ceremony(session, Ceremony::Register)
             .await?
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
-            .map_err(DomainError::internal)?
             .ok_or_else(|| DomainError::invalid("credential", "start the enrolment first"))?;
         let passkey = self
             .webauthn()?
@@ -193,10 +186,7 @@ impl Services {
             .webauthn()?
             .start_passkey_authentication(&passkeys)
             .map_err(DomainError::internal)?;
-        let state = serde_json::to_string(&state).map_err(DomainError::internal)?;
-        let expires = self.clock.now() + CEREMONY_VALIDITY;
-        self.store
-            .put_ceremony(&session.session_id, Ceremony::Authenticate, &state, expires)
+        self.keep_ceremony(session, Ceremony::Authenticate, &state)
             .await?;
         serde_json::to_value(options).map_err(DomainError::internal)
     }
@@ -212,22 +202,11 @@ impl Services {
         let user = self.pending_active_user(session).await?;
         let credential: PublicKeyCredential = serde_json::from_value(credential)
             .map_err(|_| DomainError::invalid("credential", "is not a WebAuthn assertion"))?;
-        if !self
-            .store
-            .take_factor_attempt(&session.session_id, MAX_FACTOR_ATTEMPTS)
-            .await?
-        {
-            self.store.end_login(&session.session_id).await?;
-            return Err(DomainError::InvalidCode);
-        }
+        self.count_factor_attempt(session).await?;
         let now = self.clock.now();
         let state: PasskeyAuthentication = self
-            .store
-            .take_ceremony(&session.session_id, Ceremony::Authenticate, now)
+            .take_ceremony(session, Ceremony::Authenticate)
             .await?
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
-            .map_err(DomainError::internal)?
             .ok_or(DomainError::InvalidCode)?;
         let result = self
             .webauthn()?
@@ -272,8 +251,38 @@ impl Services {
         .await
     }
 
+    /// Keeps a started ceremony's state for the session (the latest one counts).
+    async fn keep_ceremony(
+        &self,
+        session: &CurrentSession,
+        kind: Ceremony,
+        state: &impl serde::Serialize,
+    ) -> Result<(), DomainError> {
+        let state = serde_json::to_string(state).map_err(DomainError::internal)?;
+        let expires = self.clock.now() + CEREMONY_VALIDITY;
+        self.store
+            .put_ceremony(&session.session_id, kind, &state, expires)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the session's ceremony state (it is gone afterwards); `None` when there is
+    /// none or it expired.
+    async fn take_ceremony<T: serde::de::DeserializeOwned>(
+        &self,
+        session: &CurrentSession,
+        kind: Ceremony,
+    ) -> Result<Option<T>, DomainError> {
+        self.store
+            .take_ceremony(&session.session_id, kind, self.clock.now())
+            .await?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(DomainError::internal)
+    }
+
     /// The user of a login waiting for its second factor on a new device.
-    async fn pending_active_user(
+    pub(super) async fn pending_active_user(
         &self,
         session: &CurrentSession,
     ) -> Result<termin_storage::UserRecord, DomainError> {

@@ -178,6 +178,30 @@ async fn confirm_totp(
     render_page(&state, lang, &headers, &session, None, Some(codes)).await
 }
 
+/// What a "remove" button on the account page removes.
+enum Removal {
+    Device,
+    Passkey,
+}
+
+async fn remove(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+    (what, id): (Removal, &str),
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in(form_session(state, lang, headers, csrf).await?) else {
+        return Ok(to_login());
+    };
+    let removed = match what {
+        Removal::Device => state.services.remove_trusted_device(&session, id).await,
+        Removal::Passkey => state.services.remove_passkey(&session, id).await,
+    };
+    removed.map_err(|err| PageError { lang, err })?;
+    Ok(Redirect::to("/account").into_response())
+}
+
 async fn remove_device(
     State(state): State<AppState>,
     lang: Lang,
@@ -185,15 +209,7 @@ async fn remove_device(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
-        return Ok(to_login());
-    };
-    state
-        .services
-        .remove_trusted_device(&session, &id)
-        .await
-        .map_err(|err| PageError { lang, err })?;
-    Ok(Redirect::to("/account").into_response())
+    remove(&state, lang, &headers, &form.csrf, (Removal::Device, &id)).await
 }
 
 async fn remove_passkey(
@@ -203,13 +219,5 @@ async fn remove_passkey(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
-        return Ok(to_login());
-    };
-    state
-        .services
-        .remove_passkey(&session, &id)
-        .await
-        .map_err(|err| PageError { lang, err })?;
-    Ok(Redirect::to("/account").into_response())
+    remove(&state, lang, &headers, &form.csrf, (Removal::Passkey, &id)).await
 }
