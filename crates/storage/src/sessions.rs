@@ -156,6 +156,29 @@ impl Tx {
 }
 
 impl Store {
+    /// Every session of `user`, most recently active first.
+    pub async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id"
+        )))
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(session_from_row)
+        .collect()
+    }
+
+    /// Ends one of `user`'s sessions (the row is deleted); `false` if it is not theirs.
+    pub async fn delete_session_of(&self, user: UserId, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     /// Ends every session of `user` except `keep` (the current one, when it should stay).
     pub async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
         let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")

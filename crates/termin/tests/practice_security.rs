@@ -217,15 +217,7 @@ async fn the_settings_page_saves_with_its_csrf_token_and_hides_other_practices()
     let (server, owner) = owner().await;
     let page = owner.get("/practices/praxis-am-see/security").await;
     assert_eq!(page.status, 200);
-    let html = page.body.as_str().unwrap().to_owned();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = page.form_csrf();
     let saved = owner
         .post_form(
             "/practices/praxis-am-see/security",

@@ -24,6 +24,22 @@ pub struct Answer {
     pub body: Value,
 }
 
+impl Answer {
+    /// The CSRF token of the first form on this HTML page.
+    pub fn form_csrf(&self) -> String {
+        let html = self.body.as_str().expect("an HTML page");
+        let start = html
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF field")
+            + "name=\"csrf\" value=\"".len();
+        html[start..]
+            .split('"')
+            .next()
+            .expect("the value")
+            .to_owned()
+    }
+}
+
 impl Browser {
     /// A new browser with no cookies: a device the server has never seen.
     pub fn new(server: &TestServer, user_agent: &str) -> Self {
@@ -33,6 +49,18 @@ impl Browser {
             cookies: Mutex::new(BTreeMap::new()),
             csrf: Mutex::new(None),
             user_agent: user_agent.to_owned(),
+        }
+    }
+
+    /// The same browser (cookies, CSRF token) talking to another server, e.g. a second
+    /// instance on the same database behind one load balancer.
+    pub fn for_server(&self, server: &TestServer) -> Self {
+        Self {
+            client: server.client().clone(),
+            base: server.url(""),
+            cookies: Mutex::new(self.cookies.lock().expect("cookies").clone()),
+            csrf: Mutex::new(self.csrf()),
+            user_agent: self.user_agent.clone(),
         }
     }
 

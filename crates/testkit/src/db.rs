@@ -35,6 +35,22 @@ impl TestDb {
         }
     }
 
+    /// Another handle on this PostgreSQL database, for a second Termin instance; it does not
+    /// drop the database (this one does, so it must outlive the second instance).
+    pub fn second_instance_handle(&self) -> Self {
+        assert_eq!(
+            self.backend,
+            TestBackend::Postgres,
+            "instances share a database on PostgreSQL"
+        );
+        Self {
+            backend: self.backend,
+            url: self.url.clone(),
+            _dir: None,
+            pg_admin: None,
+        }
+    }
+
     fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path: PathBuf = dir.path().join("termin.db");

@@ -9,6 +9,7 @@ mod login;
 mod passkeys;
 mod recovery;
 mod session;
+mod sessions;
 mod verify;
 
 use termin_domain::token::SecretToken;
@@ -18,6 +19,7 @@ pub use factors::TotpEnrolment;
 pub use login::LoginRequest;
 pub use passkeys::PasskeyView;
 pub use session::{CurrentSession, Me};
+pub use sessions::SessionView;
 
 /// Who is asking: recorded with sessions and trusted devices.
 #[derive(Debug, Clone)]

@@ -23,8 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(page))
         .route("/account/totp", post(start_totp))
         .route("/account/totp/confirm", post(confirm_totp))
-        .route("/account/devices/{id}/remove", post(remove_device))
-        .route("/account/passkeys/{id}/remove", post(remove_passkey))
+        .route("/account/{what}/{id}/remove", post(remove_item))
+        .route("/account/sessions/end-others", post(end_other_sessions))
 }
 
 struct DeviceRow {
@@ -32,6 +32,15 @@ struct DeviceRow {
     name: String,
     last_used: String,
     ip: String,
+    current: bool,
+}
+
+struct SessionRow {
+    id: String,
+    device: String,
+    ip: String,
+    started: String,
+    last_seen: String,
     current: bool,
 }
 
@@ -57,6 +66,7 @@ struct AccountPage<'a> {
     recovery_codes: Option<Vec<String>>,
     devices: Vec<DeviceRow>,
     passkeys: Vec<PasskeyRow>,
+    sessions: Vec<SessionRow>,
 }
 
 fn shown(at: jiff::Timestamp) -> String {
@@ -108,6 +118,21 @@ async fn render_page(
             last_used: p.last_used_at.map(shown),
         })
         .collect();
+    let sessions = state
+        .services
+        .sessions(session)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id,
+            device: s.device,
+            ip: s.ip,
+            started: shown(s.created_at),
+            last_seen: shown(s.last_seen_at),
+            current: s.current,
+        })
+        .collect();
     let page = AccountPage {
         t: I18n::global().texts(lang),
         csrf: form_csrf_token(headers),
@@ -116,6 +141,7 @@ async fn render_page(
         recovery_codes,
         devices,
         passkeys,
+        sessions,
     };
     render::html(lang, &page)
 }
@@ -182,6 +208,7 @@ async fn confirm_totp(
 enum Removal {
     Device,
     Passkey,
+    Session,
 }
 
 async fn remove(
@@ -197,27 +224,61 @@ async fn remove(
     let removed = match what {
         Removal::Device => state.services.remove_trusted_device(&session, id).await,
         Removal::Passkey => state.services.remove_passkey(&session, id).await,
+        Removal::Session => state.services.end_session(&session, id).await,
     };
     removed.map_err(|err| PageError { lang, err })?;
+    if id == session.session_id {
+        // The user ended the session they are using: back to the login page.
+        return Ok(signed_out());
+    }
     Ok(Redirect::to("/account").into_response())
 }
 
-async fn remove_device(
+/// `POST /account/{devices|passkeys|sessions}/{id}/remove`.
+async fn remove_item(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path((what, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    remove(&state, lang, &headers, &form.csrf, (Removal::Device, &id)).await
+    let what = match what.as_str() {
+        "devices" => Removal::Device,
+        "passkeys" => Removal::Passkey,
+        "sessions" => Removal::Session,
+        _ => {
+            return Err(PageError {
+                lang,
+                err: termin_domain::DomainError::NotFound,
+            });
+        }
+    };
+    remove(&state, lang, &headers, &form.csrf, (what, &id)).await
 }
 
-async fn remove_passkey(
+async fn end_other_sessions(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
-    Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    remove(&state, lang, &headers, &form.csrf, (Removal::Passkey, &id)).await
+    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+        return Ok(to_login());
+    };
+    state
+        .services
+        .end_all_sessions(&session, true)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+/// To the login page, with the (now ended) session cookie cleared.
+fn signed_out() -> Response {
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        crate::session::clear_session_cookie(),
+    );
+    response
 }

@@ -10,6 +10,7 @@ mod passkeys;
 mod practice_security;
 mod recovery;
 pub mod redirect;
+mod sessions;
 mod setup;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn all() -> Router<AppState> {
         .merge(auth::routes())
         .merge(passkeys::routes())
         .merge(practice_security::routes())
+        .merge(sessions::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())

@@ -1,0 +1,89 @@
+//! The session API of API-CONTRACT.md: list, end one, end all (S6).
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::session::{Authenticated, clear_session_cookie};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sessions", get(list))
+        .route("/api/v1/sessions/{id}", delete(end_one))
+        .route("/api/v1/sessions/end-all", post(end_all))
+}
+
+/// `GET /api/v1/sessions` →
+/// `{"sessions":[{"id","created_at","last_seen_at","ip","user_agent","device","current"}]}`.
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+) -> Result<Response, ApiError> {
+    let sessions: Vec<_> = state
+        .services
+        .sessions(&session)
+        .await?
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "created_at": s.created_at.to_string(),
+                "last_seen_at": s.last_seen_at.to_string(),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "device": s.device,
+                "current": s.current,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": sessions })).into_response())
+}
+
+/// A 204 that also clears the cookie when the caller's own session was ended.
+fn ended(own_session_ended: bool) -> Response {
+    if own_session_ended {
+        (
+            StatusCode::NO_CONTENT,
+            [(header::SET_COOKIE, clear_session_cookie())],
+        )
+            .into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+/// `DELETE /api/v1/sessions/{id}` → 204; 404 for an unknown id or another user's session.
+async fn end_one(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state.services.end_session(&session, &id).await?;
+    Ok(ended(id == session.session_id))
+}
+
+#[derive(Deserialize)]
+struct EndAllBody {
+    #[serde(default)]
+    keep_current: bool,
+}
+
+/// `POST /api/v1/sessions/end-all` `{"keep_current": bool}` → 204.
+async fn end_all(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    ApiJson(body): ApiJson<EndAllBody>,
+) -> Result<Response, ApiError> {
+    state
+        .services
+        .end_all_sessions(&session, body.keep_current)
+        .await?;
+    Ok(ended(!body.keep_current))
+}
