@@ -7,9 +7,8 @@
 
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
+use termin_testkit::{Browser, FIREFOX, OWNER_EMAIL, TestServer};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const NEW_PASSWORD: &str = "Wz9&hufl-Linde";
 
 /// A new browser with `email` signed in.
@@ -38,7 +37,7 @@ async fn join(server: &TestServer, inviter: &Browser, email: &str, role: &str) -
 async fn owner() -> (TestServer, Browser) {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let browser = sign_in(&server, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD).await;
+    let browser = server.signed_in_owner(FIREFOX).await;
     (server, browser)
 }
 

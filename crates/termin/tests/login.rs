@@ -9,11 +9,9 @@
 use jiff::SignedDuration;
 use serde_json::json;
 use termin_domain::user::{Email, UserStatus};
-use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
-
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+use termin_testkit::{
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer,
+};
 
 async fn practice() -> TestServer {
     let server = TestServer::start().await;

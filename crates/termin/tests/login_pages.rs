@@ -5,9 +5,9 @@
     reason = "test helpers: a failed step must fail the test"
 )]
 
-use termin_testkit::{Answer, Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
-
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+use termin_testkit::{
+    Answer, Browser, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer,
+};
 
 fn location(answer: &Answer) -> &str {
     answer.headers["location"].to_str().unwrap()
@@ -15,12 +15,6 @@ fn location(answer: &Answer) -> &str {
 
 fn html(answer: &Answer) -> &str {
     answer.body.as_str().unwrap_or_default()
-}
-
-/// The `csrf` hidden field of a page.
-fn csrf_field(page: &str) -> String {
-    let start = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    page[start..start + 64].to_owned()
 }
 
 #[tokio::test]
@@ -55,7 +49,7 @@ async fn an_owner_signs_in_through_the_pages_verifying_email_and_phone() {
 
     let page = browser.get("/login/verify").await;
     assert_eq!(page.status, 200);
-    let csrf = csrf_field(html(&page));
+    let csrf = page.form_csrf();
     assert!(
         html(&page).contains("Ihre E-Mail-Adresse") && html(&page).contains("Ihre Mobilnummer")
     );
@@ -85,7 +79,7 @@ async fn an_owner_signs_in_through_the_pages_verifying_email_and_phone() {
 
     // The session token changed with the step; so did the CSRF token.
     let page = browser.get("/login/verify").await;
-    let csrf = csrf_field(html(&page));
+    let csrf = page.form_csrf();
     assert!(
         !html(&page).contains("Ihre E-Mail-Adresse"),
         "only the phone is left"
@@ -104,7 +98,7 @@ async fn an_owner_signs_in_through_the_pages_verifying_email_and_phone() {
     assert!(html(&overview).contains(OWNER_EMAIL));
     assert!(html(&overview).contains("Praxis am See"));
 
-    let csrf = csrf_field(html(&overview));
+    let csrf = overview.form_csrf();
     let out = browser.post_form("/logout", &[("csrf", &csrf)]).await;
     assert_eq!((out.status, location(&out)), (303, "/login"));
     assert_eq!(browser.get("/app").await.status, 303);

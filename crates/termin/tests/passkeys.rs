@@ -10,20 +10,13 @@
 
 use serde_json::{Value, json};
 use termin_testkit::{
-    Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, SoftPasskey, TestBackend, TestDb, TestServer,
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, SoftPasskey, TestBackend, TestDb,
+    TestServer,
 };
-
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 
 async fn signed_in_owner(server: &TestServer) -> Browser {
     server.with_practice().await;
-    let browser = Browser::new(server, FIREFOX);
-    server
-        .sign_in(&browser, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
-        .await;
-    browser
+    server.signed_in_owner(FIREFOX).await
 }
 
 /// Enrols a software passkey named `name` for the signed-in `browser`; the relying party

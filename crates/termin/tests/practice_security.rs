@@ -8,9 +8,8 @@
 )]
 
 use serde_json::json;
-use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, SoftPasskey, TestServer};
+use termin_testkit::{Browser, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, SoftPasskey, TestServer};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const ASSISTANT: (&str, &str, &str) = ("mia@praxis.example", "+4915112345679", "assistant");
 const ASSISTANT_PASSWORD: &str = "Kaffee&Kuchen2026";
 const PASSPHRASE: &str = "wolken ziehen ueber den see";
@@ -18,10 +17,7 @@ const PASSPHRASE: &str = "wolken ziehen ueber den see";
 async fn owner() -> (TestServer, Browser) {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let browser = Browser::new(&server, FIREFOX);
-    server
-        .sign_in(&browser, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
-        .await;
+    let browser = server.signed_in_owner(FIREFOX).await;
     (server, browser)
 }
 
@@ -128,6 +124,16 @@ async fn a_role_that_needs_a_strong_factor_is_refused_in_the_practice_until_it_h
     let assistant = server
         .join_practice(&owner, ASSISTANT, ASSISTANT_PASSWORD)
         .await;
+    assert!(
+        !assistant
+            .get("/app")
+            .await
+            .body
+            .as_str()
+            .unwrap()
+            .contains("Authenticator-App oder einen Passkey"),
+        "no notice before the rule"
+    );
     // Acting in the practice: before the rule, the assistant just lacks the right to invite.
     let invite =
         json!({"email": "tom@praxis.example", "phone": "+4915112345670", "role": "reception"});
@@ -147,15 +153,19 @@ async fn a_role_that_needs_a_strong_factor_is_refused_in_the_practice_until_it_h
         (blocked.status, blocked.body["error"].as_str()),
         (403, Some("strong_factor_required"))
     );
-    // The overview tells them what to do.
+    // The overview tells them what to do, until they have done it.
+    const NOTICE: &str =
+        "Diese Praxis verlangt für Ihre Rolle eine Authenticator-App oder einen Passkey";
     let overview = assistant.get("/app").await;
     assert!(
-        overview.body.as_str().unwrap().contains("/account"),
+        overview.body.as_str().unwrap().contains(NOTICE),
         "{:?}",
         overview.body
     );
 
     let mut passkey = enrol_passkey(&server, &assistant).await;
+    let overview = assistant.get("/app").await;
+    assert!(!overview.body.as_str().unwrap().contains(NOTICE));
     assert_eq!(
         assistant.post("/api/v1/invitations", &invite).await.body["error"],
         "forbidden",

@@ -7,11 +7,10 @@
 
 use jiff::SignedDuration;
 use serde_json::json;
-use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
+use termin_testkit::{
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer,
+};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 const NEW_PASSWORD: &str = "Rt5%ybnm-Ulme";
 
 async fn sign_in(server: &TestServer, browser: &Browser, password: &str) {

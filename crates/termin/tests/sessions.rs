@@ -9,20 +9,8 @@
 
 use serde_json::json;
 use termin_testkit::{
-    Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestBackend, TestDb, TestServer,
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, TestBackend, TestDb, TestServer,
 };
-
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
-
-async fn signed_in(server: &TestServer, user_agent: &str) -> Browser {
-    let browser = Browser::new(server, user_agent);
-    server
-        .sign_in(&browser, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
-        .await;
-    browser
-}
 
 fn ids(list: &serde_json::Value) -> Vec<String> {
     list["sessions"]
@@ -37,8 +25,8 @@ fn ids(list: &serde_json::Value) -> Vec<String> {
 async fn the_list_shows_every_signed_in_browser_and_marks_the_current_one() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let laptop = signed_in(&server, FIREFOX).await;
-    let office = signed_in(&server, CHROME).await;
+    let laptop = server.signed_in_owner(FIREFOX).await;
+    let office = server.signed_in_owner(CHROME).await;
     // A login still waiting for its code is not a session yet.
     Browser::new(&server, CHROME)
         .login(OWNER_EMAIL, OWNER_PASSWORD)
@@ -67,8 +55,8 @@ async fn the_list_shows_every_signed_in_browser_and_marks_the_current_one() {
 async fn ending_a_session_deletes_it_and_its_cookie_stops_working() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let laptop = signed_in(&server, FIREFOX).await;
-    let office = signed_in(&server, CHROME).await;
+    let laptop = server.signed_in_owner(FIREFOX).await;
+    let office = server.signed_in_owner(CHROME).await;
     let office_id = office.get("/api/v1/sessions").await.body["sessions"]
         .as_array()
         .unwrap()
@@ -106,7 +94,7 @@ async fn ending_a_session_deletes_it_and_its_cookie_stops_working() {
 async fn nobody_ends_another_users_session() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let owner = signed_in(&server, FIREFOX).await;
+    let owner = server.signed_in_owner(FIREFOX).await;
     let colleague = server
         .join_practice(
             &owner,
@@ -130,9 +118,9 @@ async fn nobody_ends_another_users_session() {
 async fn end_all_keeps_the_current_session_only_when_asked() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let laptop = signed_in(&server, FIREFOX).await;
-    let office = signed_in(&server, CHROME).await;
-    let phone = signed_in(&server, CHROME).await;
+    let laptop = server.signed_in_owner(FIREFOX).await;
+    let office = server.signed_in_owner(CHROME).await;
+    let phone = server.signed_in_owner(CHROME).await;
 
     let kept = laptop
         .post("/api/v1/sessions/end-all", &json!({"keep_current": true}))
@@ -168,7 +156,7 @@ async fn a_session_ended_on_one_instance_is_refused_on_another_on_postgres() {
         .start()
         .await;
     first.with_practice().await;
-    let on_first = signed_in(&first, FIREFOX).await;
+    let on_first = first.signed_in_owner(FIREFOX).await;
     // The same cookie jar, talking to the other instance.
     let on_second = on_first.for_server(&second);
     assert_eq!(on_second.get("/api/v1/me").await.status, 200);
@@ -189,8 +177,8 @@ async fn a_session_ended_on_one_instance_is_refused_on_another_on_postgres() {
 async fn the_account_page_lists_sessions_and_signs_out_elsewhere() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let laptop = signed_in(&server, FIREFOX).await;
-    let office = signed_in(&server, CHROME).await;
+    let laptop = server.signed_in_owner(FIREFOX).await;
+    let office = server.signed_in_owner(CHROME).await;
     let page = laptop.get("/account").await;
     let html = page.body.as_str().unwrap().to_owned();
     assert!(html.contains("Chrome on Windows") && html.contains("Firefox on Linux"));

@@ -11,11 +11,9 @@ use std::process::Command;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use termin_domain::Clock;
-use termin_testkit::{Browser, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
-
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str =
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+use termin_testkit::{
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer,
+};
 
 /// The code `oathtool` computes for `secret` at `at`, or `None` (test skipped) when it is
 /// not installed and `TERMIN_TEST_REQUIRE_OATHTOOL` is not `1`.
@@ -212,12 +210,6 @@ async fn without_totp_the_login_offers_only_sms() {
     assert_eq!(refused.status, 422);
 }
 
-/// The `csrf` hidden field of a page.
-fn csrf_field(page: &str) -> String {
-    let start = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    page[start..start + 64].to_owned()
-}
-
 #[tokio::test]
 async fn the_account_page_warns_about_sms_and_enrols_an_authenticator_app() {
     let server = TestServer::start().await;
@@ -231,7 +223,7 @@ async fn the_account_page_warns_about_sms_and_enrols_an_authenticator_app() {
     );
     assert!(html.contains("Firefox on Linux") && html.contains("dieses Gerät"));
 
-    let csrf = csrf_field(&html);
+    let csrf = page.form_csrf();
     let started = owner.post_form("/account/totp", &[("csrf", &csrf)]).await;
     assert_eq!(started.status, 200);
     let html = started.body.as_str().unwrap().to_owned();

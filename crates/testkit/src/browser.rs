@@ -8,6 +8,12 @@ use serde_json::Value;
 
 use crate::TestServer;
 
+/// User agents of two different browsers, as tests present them (device names come from
+/// them: "Firefox on Linux", "Chrome on Windows").
+pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+pub const CHROME: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+
 pub struct Browser {
     client: reqwest::Client,
     base: String,

@@ -18,7 +18,7 @@ pub mod pki;
 mod server;
 pub mod tls_probe;
 
-pub use browser::{Answer, Browser};
+pub use browser::{Answer, Browser, CHROME, FIREFOX};
 pub use db::{TestBackend, TestDb};
 pub use passkey::SoftPasskey;
 pub use server::{OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer, TestServerBuilder};

@@ -268,8 +268,16 @@ impl TestServer {
             )
             .await;
         assert_eq!(accepted.status(), 200, "accept");
-        let browser = crate::Browser::new(self, "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0");
+        let browser = crate::Browser::new(self, crate::FIREFOX);
         self.sign_in(&browser, email, phone, password).await;
+        browser
+    }
+
+    /// A new browser (`user_agent`) with the practice's owner signed in.
+    pub async fn signed_in_owner(&self, user_agent: &str) -> crate::Browser {
+        let browser = crate::Browser::new(self, user_agent);
+        self.sign_in(&browser, OWNER_EMAIL, OWNER_PHONE, OWNER_PASSWORD)
+            .await;
         browser
     }
 

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use termin_app::auth::{ClientInfo, CurrentSession};
 use termin_domain::DomainError;
 use termin_domain::session::{DEVICE_TRUST, SessionStage};
@@ -92,6 +93,53 @@ pub async fn form_session(
         }),
         other => Ok(other),
     }
+}
+
+/// The fully signed-in session of a page request; `None` (no session, or a login still
+/// waiting for its second step) means the page sends the browser to the login.
+pub async fn signed_in_page(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentSession>, crate::error::PageError> {
+    Ok(page_session(state, lang, headers)
+        .await?
+        .filter(|s| s.stage == SessionStage::Authenticated))
+}
+
+/// [`signed_in_page`] for a form post, with the form's `csrf` field checked.
+pub async fn signed_in_form(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Option<CurrentSession>, crate::error::PageError> {
+    Ok(form_session(state, lang, headers, csrf)
+        .await?
+        .filter(|s| s.stage == SessionStage::Authenticated))
+}
+
+/// A page's answer without a signed-in session: to the login page.
+pub fn to_login() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+/// To the login page with the session cookie cleared: the session has just ended.
+pub fn signed_out_to_login() -> Response {
+    let mut response = to_login();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie());
+    response
+}
+
+/// The API's 204 for a request that ended the caller's own session: the cookie is cleared.
+pub fn signed_out_no_content() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_session_cookie())],
+    )
+        .into_response()
 }
 
 /// Any live session (pending or authenticated), CSRF-checked for state-changing methods.

@@ -26,11 +26,7 @@ impl Services {
         new: &Password,
         end_other_sessions: bool,
     ) -> Result<(), DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         if !self.hasher.verify(current, &user.password_hash).await? {
             let mut fields = FieldErrors::new();
             fields.add("current_password", "is not your current password");

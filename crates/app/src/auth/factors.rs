@@ -22,11 +22,7 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<TotpEnrolment, DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         let secret = TotpSecret::generate().map_err(DomainError::internal)?;
         let otpauth_url = secret
             .otpauth_url(user.email.as_str())

@@ -8,6 +8,7 @@
 
 use jiff::SignedDuration;
 use termin_domain::DomainError;
+use termin_domain::ids::UserId;
 use termin_domain::session::SessionStage;
 use termin_domain::user::UserStatus;
 use termin_storage::{Ceremony, NewPasskey};
@@ -46,10 +47,11 @@ impl Services {
             .map_err(DomainError::internal)
     }
 
-    fn stored_passkeys(
-        records: &[termin_storage::PasskeyRecord],
-    ) -> Result<Vec<Passkey>, DomainError> {
-        records
+    /// The user's passkeys as webauthn-rs credentials.
+    async fn user_passkeys(&self, user: UserId) -> Result<Vec<Passkey>, DomainError> {
+        self.store
+            .passkeys_of(user)
+            .await?
             .iter()
             .map(|r| serde_json::from_str(&r.credential).map_err(DomainError::internal))
             .collect()
@@ -60,12 +62,8 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<serde_json::Value, DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
-        let existing = Self::stored_passkeys(&self.store.passkeys_of(user.id).await?)?;
+        let user = self.session_user(session).await?;
+        let existing = self.user_passkeys(user.id).await?;
         // The same authenticator cannot be registered twice.
         let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
         let user_handle = Uuid::parse_str(&user.id.to_string()).map_err(DomainError::internal)?;
@@ -178,7 +176,7 @@ impl Services {
         session: &CurrentSession,
     ) -> Result<serde_json::Value, DomainError> {
         self.pending_active_user(session).await?;
-        let passkeys = Self::stored_passkeys(&self.store.passkeys_of(session.user_id).await?)?;
+        let passkeys = self.user_passkeys(session.user_id).await?;
         if passkeys.is_empty() {
             return Err(not_available());
         }
@@ -286,11 +284,7 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<termin_storage::UserRecord, DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         if user.status != UserStatus::Active || session.stage != SessionStage::Pending {
             return Err(not_available());
         }

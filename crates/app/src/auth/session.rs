@@ -73,12 +73,19 @@ pub struct Me {
 }
 
 impl Services {
-    pub async fn me(&self, session: &CurrentSession) -> Result<Me, DomainError> {
-        let user = self
-            .store
+    /// The account a session belongs to; a session whose user is gone is no session.
+    pub(crate) async fn session_user(
+        &self,
+        session: &CurrentSession,
+    ) -> Result<termin_storage::UserRecord, DomainError> {
+        self.store
             .find_user(session.user_id)
             .await?
-            .ok_or(DomainError::Unauthenticated)?;
+            .ok_or(DomainError::Unauthenticated)
+    }
+
+    pub async fn me(&self, session: &CurrentSession) -> Result<Me, DomainError> {
+        let user = self.session_user(session).await?;
         let memberships = self.store.memberships_of(user.id).await?;
         Ok(Me { user, memberships })
     }
@@ -90,11 +97,7 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<super::LoginStatus, DomainError> {
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         Ok(match (session.stage, user.status) {
             (SessionStage::Authenticated, _) => super::LoginStatus::Authenticated,
             (_, termin_domain::user::UserStatus::VerificationPending) => {

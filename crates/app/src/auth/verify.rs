@@ -41,11 +41,7 @@ impl Services {
                 "this login needs no further step",
             ));
         }
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         let purpose = self.purpose_for(user.status, method)?;
         let now = self.clock.now();
         let Some(code) = normalize_presented(presented) else {
@@ -183,11 +179,7 @@ impl Services {
                 "this login needs no further step",
             ));
         }
-        let user = self
-            .store
-            .find_user(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let user = self.session_user(session).await?;
         let purpose = self.purpose_for(user.status, method)?;
         if purpose == CodePurpose::NewDevice
             && !self.second_factors(user.id).await?.contains(&Method::Sms)

@@ -10,13 +10,15 @@ use axum::{Form, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use termin_app::auth::CurrentSession;
-use termin_domain::session::SessionStage;
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::session::{DEVICE_COOKIE, form_csrf_token, form_session, page_session, read_cookie};
+use crate::session::{
+    DEVICE_COOKIE, form_csrf_token, read_cookie, signed_in_form, signed_in_page,
+    signed_out_to_login, to_login,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -71,15 +73,6 @@ struct AccountPage<'a> {
 
 fn shown(at: jiff::Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// Only a fully signed-in session may use these pages; the others go to the login page.
-fn signed_in(session: Option<CurrentSession>) -> Option<CurrentSession> {
-    session.filter(|s| s.stage == SessionStage::Authenticated)
-}
-
-fn to_login() -> Response {
-    Redirect::to("/login").into_response()
 }
 
 async fn render_page(
@@ -151,7 +144,7 @@ async fn page(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    match signed_in(page_session(&state, lang, &headers).await?) {
+    match signed_in_page(&state, lang, &headers).await? {
         Some(session) => render_page(&state, lang, &headers, &session, None, None).await,
         None => Ok(to_login()),
     }
@@ -171,7 +164,7 @@ async fn start_totp(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+    let Some(session) = signed_in_form(&state, lang, &headers, &form.csrf).await? else {
         return Ok(to_login());
     };
     let enrolment = state
@@ -192,7 +185,7 @@ async fn confirm_totp(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+    let Some(session) = signed_in_form(&state, lang, &headers, &form.csrf).await? else {
         return Ok(to_login());
     };
     let codes = state
@@ -218,7 +211,7 @@ async fn remove(
     csrf: &str,
     (what, id): (Removal, &str),
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(state, lang, headers, csrf).await?) else {
+    let Some(session) = signed_in_form(state, lang, headers, csrf).await? else {
         return Ok(to_login());
     };
     let removed = match what {
@@ -229,7 +222,7 @@ async fn remove(
     removed.map_err(|err| PageError { lang, err })?;
     if id == session.session_id {
         // The user ended the session they are using: back to the login page.
-        return Ok(signed_out());
+        return Ok(signed_out_to_login());
     }
     Ok(Redirect::to("/account").into_response())
 }
@@ -262,7 +255,7 @@ async fn end_other_sessions(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(form_session(&state, lang, &headers, &form.csrf).await?) else {
+    let Some(session) = signed_in_form(&state, lang, &headers, &form.csrf).await? else {
         return Ok(to_login());
     };
     state
@@ -271,14 +264,4 @@ async fn end_other_sessions(
         .await
         .map_err(|err| PageError { lang, err })?;
     Ok(Redirect::to("/account").into_response())
-}
-
-/// To the login page, with the (now ended) session cookie cleared.
-fn signed_out() -> Response {
-    let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().append(
-        axum::http::header::SET_COOKIE,
-        crate::session::clear_session_cookie(),
-    );
-    response
 }

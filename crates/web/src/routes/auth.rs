@@ -16,8 +16,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::session::{
-    AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, SESSION_COOKIE,
-    clear_session_cookie, device_cookie, read_cookie, session_cookie,
+    AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, SESSION_COOKIE, device_cookie,
+    read_cookie, session_cookie, signed_out_no_content,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -169,11 +169,7 @@ async fn logout(
     AnySession(session): AnySession,
 ) -> Result<Response, ApiError> {
     state.services.logout(&session).await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, clear_session_cookie())],
-    )
-        .into_response())
+    Ok(signed_out_no_content())
 }
 
 /// `GET /api/v1/me`.

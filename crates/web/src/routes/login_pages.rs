@@ -18,8 +18,8 @@ use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::session::{
-    Client, DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, device_cookie, form_csrf_token,
-    form_session, page_session, read_cookie, session_cookie,
+    Client, DEVICE_COOKIE, SESSION_COOKIE, device_cookie, form_csrf_token, form_session,
+    page_session, read_cookie, session_cookie, signed_out_to_login, to_login,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -219,7 +219,7 @@ async fn verify_form(
             render_verify(&state, lang, &headers, &session, false).await
         }
         Some(_) => Ok(see_other("/app")),
-        None => Ok(see_other("/login")),
+        None => Ok(to_login()),
     }
 }
 
@@ -241,7 +241,7 @@ async fn verify_submit(
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     let Some(session) = form_session(&state, lang, &headers, &form.csrf).await? else {
-        return Ok(see_other("/login"));
+        return Ok(to_login());
     };
     let method = Method::parse(&form.method).unwrap_or(Method::Sms);
     match state
@@ -264,7 +264,7 @@ async fn resend_submit(
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     let Some(session) = form_session(&state, lang, &headers, &form.csrf).await? else {
-        return Ok(see_other("/login"));
+        return Ok(to_login());
     };
     let method = Method::parse(&form.method).unwrap_or(Method::Sms);
     match state.services.resend_code(&session, method).await {
@@ -287,11 +287,7 @@ async fn logout_submit(
             .await
             .map_err(|err| PageError { lang, err })?;
     }
-    let mut response = see_other("/login");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, clear_session_cookie());
-    Ok(response)
+    Ok(signed_out_to_login())
 }
 
 #[derive(Template)]
@@ -320,18 +316,23 @@ async fn overview(
     let session = match page_session(&state, lang, &headers).await? {
         Some(s) if s.stage == SessionStage::Authenticated => s,
         Some(_) => return Ok(see_other("/login/verify")),
-        None => return Ok(see_other("/login")),
+        None => return Ok(to_login()),
     };
     let me = state
         .services
         .me(&session)
         .await
         .map_err(|err| PageError { lang, err })?;
-    let has_strong_factor = state
-        .services
-        .has_strong_factor(session.user_id)
-        .await
-        .map_err(|err| PageError { lang, err })?;
+    // Asked only when some practice requires a strong factor of this user.
+    let lacks_strong_factor = me
+        .memberships
+        .iter()
+        .any(|m| m.security.requires_strong_factor(m.role))
+        && !state
+            .services
+            .has_strong_factor(session.user_id)
+            .await
+            .map_err(|err| PageError { lang, err })?;
     let page = Overview {
         t: I18n::global().texts(lang),
         csrf: form_csrf_token(&headers),
@@ -345,7 +346,7 @@ async fn overview(
                 role_key: super::practice_security::role_label(m.role),
                 manages: m.role.manages_users(),
                 needs_strong_factor: m.security.requires_strong_factor(m.role)
-                    && !has_strong_factor,
+                    && lacks_strong_factor,
             })
             .collect(),
     };

@@ -5,16 +5,14 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use termin_app::auth::CurrentSession;
 use termin_domain::DomainError;
 use termin_domain::password::PasswordPolicy;
 use termin_domain::security::SecuritySettings;
-use termin_domain::session::SessionStage;
 use termin_domain::user::Role;
 
 use crate::AppState;
@@ -23,7 +21,7 @@ use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::invitations::ORG_HEADER;
-use crate::session::{Authenticated, form_csrf_token, form_session, page_session};
+use crate::session::{Authenticated, form_csrf_token, signed_in_form, signed_in_page, to_login};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -138,18 +136,14 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
-fn signed_in(session: Option<CurrentSession>) -> Option<CurrentSession> {
-    session.filter(|s| s.stage == SessionStage::Authenticated)
-}
-
 async fn page(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(session) = signed_in(page_session(&state, lang, &headers).await?) else {
-        return Ok(Redirect::to("/login").into_response());
+    let Some(session) = signed_in_page(&state, lang, &headers).await? else {
+        return Ok(to_login());
     };
     let (membership, settings) = state
         .services
@@ -181,9 +175,8 @@ async fn submit(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    let Some(session) = signed_in(form_session(&state, lang, &headers, field("csrf")).await?)
-    else {
-        return Ok(Redirect::to("/login").into_response());
+    let Some(session) = signed_in_form(&state, lang, &headers, field("csrf")).await? else {
+        return Ok(to_login());
     };
     let (membership, current) = state
         .services

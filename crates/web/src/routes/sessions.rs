@@ -1,7 +1,7 @@
 //! The session API of API-CONTRACT.md: list, end one, end all (S6).
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::session::{Authenticated, clear_session_cookie};
+use crate::session::{Authenticated, signed_out_no_content};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -46,14 +46,10 @@ async fn list(
     Ok(Json(json!({ "sessions": sessions })).into_response())
 }
 
-/// A 204 that also clears the cookie when the caller's own session was ended.
+/// 204, clearing the cookie when the caller's own session was among those ended.
 fn ended(own_session_ended: bool) -> Response {
     if own_session_ended {
-        (
-            StatusCode::NO_CONTENT,
-            [(header::SET_COOKIE, clear_session_cookie())],
-        )
-            .into_response()
+        signed_out_no_content()
     } else {
         StatusCode::NO_CONTENT.into_response()
     }
