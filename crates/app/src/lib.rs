@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod delivery;
 pub mod invitations;
+pub mod lockouts;
 pub mod passwords;
 pub mod practice;
 pub mod setup;
@@ -24,6 +25,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub password_policy: PasswordPolicy,
+    /// Thresholds of the account and source guards (S8).
+    pub guard: auth::GuardPolicy,
     /// Where users reach Termin (`https://host[:port]`), for links in messages.
     pub public_origin: String,
     /// A hash of nothing, verified against when an e-mail address is unknown.
@@ -37,6 +40,7 @@ impl Services {
             clock,
             hasher,
             password_policy: PasswordPolicy::default(),
+            guard: auth::GuardPolicy::default(),
             public_origin: "https://localhost:8443".to_owned(),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
         }

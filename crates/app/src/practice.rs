@@ -68,10 +68,7 @@ impl Services {
         session: &CurrentSession,
         org: Option<&str>,
     ) -> Result<(Membership, SecuritySettings), DomainError> {
-        let membership = self.acting_membership(session.user_id, org).await?;
-        if !membership.role.manages_users() {
-            return Err(DomainError::Forbidden);
-        }
+        let membership = self.admin_membership(session, org).await?;
         let settings = membership.security.clone();
         Ok((membership, settings))
     }

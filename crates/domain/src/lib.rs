@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod guard;
 pub mod ids;
 pub mod org;
 pub mod otp;

@@ -15,6 +15,7 @@ mod connect;
 mod devices;
 mod error;
 mod factors;
+mod guard;
 mod invitations;
 mod migrate;
 mod orgs;
@@ -33,6 +34,10 @@ pub use connect::{Backend, PoolSettings, Store};
 pub use devices::{DeviceRecord, NewDevice};
 pub use error::StorageError;
 pub use factors::TotpSecrets;
+pub use guard::{
+    FailureKind, FailureRecord, LockedAccount, NewFailure, NewSecurityEvent, SecurityEvent,
+    SourceBlock,
+};
 pub use invitations::{AcceptedInvitation, NewInvitation};
 pub use migrate::{MigrationReport, Readiness};
 pub use orgs::{NewOrganization, Organization};
@@ -41,6 +46,6 @@ pub use passkeys::{Ceremony, NewPasskey, PasskeyRecord};
 pub use sessions::{NewSession, SessionRecord};
 pub use tx::Tx;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
-pub use users::{Membership, NewUser, UserRecord};
+pub use users::{Member, Membership, NewUser, UserRecord};
 
 pub type StoreResult<T> = Result<T, StorageError>;

@@ -107,6 +107,20 @@ impl Store {
 }
 
 impl Tx {
+    /// Ends every session of `user` except `keep`; how many ended.
+    pub async fn delete_sessions_of(
+        &mut self,
+        user: UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user.to_string())
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     pub async fn insert_session(&mut self, s: &NewSession) -> StoreResult<()> {
         let authenticated_at = (s.stage == SessionStage::Authenticated).then(|| to_db(s.now));
         sqlx::query(

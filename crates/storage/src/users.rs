@@ -153,6 +153,44 @@ impl Store {
     }
 }
 
+/// A practice's member as its administrators see them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: Email,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+impl Store {
+    /// Everyone who belongs to `org`, by e-mail address.
+    pub async fn members_of(&self, org: termin_domain::ids::OrgId) -> StoreResult<Vec<Member>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, m.role, u.status FROM memberships m \
+             JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email_normalized",
+        )
+        .bind(org.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Member {
+                    user_id: row
+                        .try_get::<String, _>(0)?
+                        .parse()
+                        .map_err(|_| corrupt("id"))?,
+                    email: Email::parse(&row.try_get::<String, _>(1)?)
+                        .map_err(|_| corrupt("email"))?,
+                    role: Role::parse(&row.try_get::<String, _>(2)?)
+                        .map_err(|_| corrupt("role"))?,
+                    status: UserStatus::parse(&row.try_get::<String, _>(3)?)
+                        .map_err(|_| corrupt("status"))?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The one statement that replaces a password hash, on the pool or inside a transaction.
 async fn set_password_hash<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,

@@ -17,6 +17,7 @@ use termin_domain::Clock;
 use termin_storage::{MigrationReport, PoolSettings, Store};
 
 use crate::config::{EmailDelivery, Settings, SmsDelivery, TlsSource};
+use crate::connections::LimitedAcceptor;
 use crate::tls::reload::ReloadingResolver;
 use crate::tls::{self, TlsError};
 use termin_app::delivery::{Deliverer, Transport};
@@ -181,6 +182,7 @@ impl App {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let (store, migrations) = open_store(&settings).await?;
         let mut services = services(store, clock.clone());
+        services.guard = settings.guard.clone();
 
         let (cert_path, key_path, self_signed, created_now) = match &settings.tls {
             TlsSource::SelfSigned => {
@@ -256,13 +258,28 @@ impl App {
         let control = Control::new();
         let rustls = tls::server_config(self.resolver.clone())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let limits = &self.settings.connection_limits;
+        // Connection caps first (before the handshake costs anything), then TLS.
         let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(Arc::new(rustls)))
-            .handshake_timeout(std::time::Duration::from_secs(10));
-        let router = termin_web::router(termin_web::AppState::new(self.services.clone()));
-        let https = axum_server::from_tcp(self.https)?
+            .handshake_timeout(std::time::Duration::from_secs(10))
+            .acceptor(LimitedAcceptor::new(limits));
+        let router = termin_web::router(termin_web::AppState::new(
+            self.services.clone(),
+            self.settings.http_limits.clone(),
+        ));
+        let mut https = axum_server::from_tcp(self.https)?
             .acceptor(acceptor)
             .handle(Handle::with_control(control.clone()))
-            .serve(router.into_make_service_with_connect_info::<SocketAddr>());
+            .first_request_timeout(limits.first_request_timeout);
+        let builder = https.http_builder();
+        builder
+            .http1()
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        builder
+            .http2()
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        let https = https.serve(router.into_make_service_with_connect_info::<SocketAddr>());
         let mut servers = tokio::task::JoinSet::new();
         servers.spawn(https);
 
@@ -283,6 +300,16 @@ impl App {
             let mut stopped = delivery_stopped;
             let _ = stopped.changed().await;
         }));
+        let services = self.services.clone();
+        let pruner = tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                if let Err(err) = services.prune_sign_in_failures().await {
+                    tracing::warn!(error = %err, "could not prune old sign-in failures");
+                }
+            }
+        });
         let watcher = self
             .resolver
             .clone()
@@ -309,6 +336,7 @@ impl App {
             }
         }
         watcher.abort();
+        pruner.abort();
         // The outbox worker finishes the message in hand (its lease protects the rest).
         let _ = stop_delivery.send(());
         let _ = delivery.await;

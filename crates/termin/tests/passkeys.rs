@@ -162,7 +162,9 @@ async fn five_wrong_answers_end_the_login() {
             "attempt {attempt}"
         );
     }
-    // The sixth answer, although right, is one too many: it ends the login.
+    // The sixth answer, although right, is one too many: it ends the login. (Waited for
+    // past the account's delay, which would refuse it before the login's own count.)
+    server.clock.advance(jiff::SignedDuration::from_secs(10));
     let options = challenge(&browser).await;
     let right = answer(&browser, &passkey.get(&options)).await;
     assert_eq!(right.body["error"], "invalid_code");

@@ -184,6 +184,8 @@ async fn five_wrong_second_factors_end_the_login_attempt() {
             "invalid_code"
         );
     }
+    // Past the account's delay, which would refuse it before the login's own count.
+    server.clock.advance(SignedDuration::from_secs(10));
     let right = oathtool(&secret, server.clock.now()).unwrap();
     assert_eq!(
         browser.verify("totp", &right).await.body["error"],

@@ -74,6 +74,12 @@ impl TestServerBuilder {
         };
         raw.http.shutdown_grace_secs = 5;
         raw.tls.reload_interval_secs = 1;
+        // The test clock stands still, so request rates never refill: tests that are not
+        // about rate limits must not meet them. Those that are set their own.
+        raw.limits.requests_per_minute = 1_000_000;
+        raw.limits.burst = 1_000_000;
+        raw.limits.auth_requests_per_minute = 1_000_000;
+        raw.limits.auth_burst = 1_000_000;
         for f in self.configure {
             f(&mut raw);
         }

@@ -7,6 +7,7 @@ mod assets;
 pub mod error;
 mod extract;
 pub mod i18n;
+pub mod limits;
 mod middleware;
 mod render;
 mod routes;
@@ -17,16 +18,19 @@ use termin_app::Services;
 
 pub use error::ErrorBody;
 pub use i18n::{I18n, Lang};
+pub use limits::HttpLimits;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
+    pub limiter: limits::Limiter,
 }
 
 impl AppState {
-    pub fn new(services: Services) -> Self {
-        Self { services }
+    pub fn new(services: Services, limits: limits::HttpLimits) -> Self {
+        let limiter = limits::Limiter::new(limits, services.clock.clone());
+        Self { services, limiter }
     }
 }
 

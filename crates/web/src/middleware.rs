@@ -17,12 +17,8 @@ use crate::AppState;
 use crate::error::{ApiError, error_page};
 use crate::i18n::Lang;
 
-/// Requests larger than this are refused before a handler sees them.
-const MAX_BODY_BYTES: usize = 256 * 1024;
 /// A request body must arrive within this time (slow-body clients hold no worker for long).
 const BODY_TIMEOUT: Duration = Duration::from_secs(15);
-/// No request may take longer than this; it is answered 503 then.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -35,13 +31,17 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
     magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
-pub fn apply(routes: Router, _state: AppState) -> Router {
+/// Layers from the inside out: body limits and timeouts around the handler, then panics
+/// caught, then rate limits and load shedding (cheap refusals before any work), then the
+/// same-origin check, the security headers and the request log on every answer.
+pub fn apply(routes: Router, state: AppState) -> Router {
+    let limits = state.limiter.limits().clone();
     routes
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
+            limits.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(|_panic| {
             // The panic message may hold data; it is already printed by the panic hook
@@ -49,6 +49,10 @@ pub fn apply(routes: Router, _state: AppState) -> Router {
             ApiError::Domain(termin_domain::DomainError::internal("handler panicked"))
                 .into_response()
         }))
+        .layer(middleware::from_fn_with_state(
+            state.limiter.clone(),
+            crate::limits::enforce,
+        ))
         .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_log))

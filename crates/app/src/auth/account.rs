@@ -1,11 +1,11 @@
 //! The signed-in user's own account: password change and trusted devices.
 
+use termin_domain::DomainError;
 use termin_domain::password::Password;
 use termin_domain::token::SecretToken;
-use termin_domain::{DomainError, FieldErrors};
 use termin_storage::DeviceRecord;
 
-use super::CurrentSession;
+use super::{ClientInfo, CurrentSession};
 use crate::Services;
 
 /// A trusted device as shown to its owner.
@@ -25,13 +25,10 @@ impl Services {
         current: &Password,
         new: &Password,
         end_other_sessions: bool,
+        client: &ClientInfo,
     ) -> Result<(), DomainError> {
         let user = self.session_user(session).await?;
-        if !self.hasher.verify(current, &user.password_hash).await? {
-            let mut fields = FieldErrors::new();
-            fields.add("current_password", "is not your current password");
-            return Err(DomainError::Invalid(fields));
-        }
+        self.check_current_password(&user, current, client).await?;
         self.check_new_password(&user, new).await?;
         let phc = self.hasher.hash(new).await?;
         let now = self.clock.now();

@@ -162,7 +162,8 @@ impl Services {
         Err(DomainError::InvalidCode)
     }
 
-    /// The second step of a login, by whichever method the user chose.
+    /// The second step of a login, by whichever method the user chose. Each try also
+    /// counts against the account (S8): wrong codes lock it like wrong passwords.
     pub async fn verify(
         &self,
         session: &CurrentSession,
@@ -170,7 +171,9 @@ impl Services {
         presented: &str,
         client: &ClientInfo,
     ) -> Result<LoginStep, DomainError> {
-        match method {
+        let user = self.session_user(session).await?;
+        let attempt = self.begin_factor_attempt(&user, client).await?;
+        let result = match method {
             Method::Sms | Method::Email => {
                 self.verify_code(session, method, presented, client).await
             }
@@ -182,7 +185,8 @@ impl Services {
                 "credential",
                 "a passkey login sends the authenticator's answer",
             )),
-        }
+        };
+        self.settle_factor_attempt(&attempt, &user, result).await
     }
 }
 

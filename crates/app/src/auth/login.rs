@@ -1,13 +1,14 @@
 //! Step one of a login: e-mail and password.
 
 use termin_domain::DomainError;
+use termin_domain::guard::LoginSubject;
 use termin_domain::ids::UserId;
 use termin_domain::otp::CodePurpose;
 use termin_domain::password::Password;
 use termin_domain::session::SessionStage;
 use termin_domain::token::SecretToken;
 use termin_domain::user::{Email, UserStatus};
-use termin_storage::{NewSession, UserRecord};
+use termin_storage::{FailureKind, NewSession, UserRecord};
 
 use super::{ClientInfo, LoginStatus, LoginStep, Method};
 use crate::Services;
@@ -43,20 +44,42 @@ impl Services {
             Ok(email) => self.store.find_user_by_email(&email).await?,
             Err(_) => None,
         };
-        let Some(user) = user else {
-            self.hasher
-                .verify(&request.password, &self.dummy_hash().await?)
-                .await?;
+        // Known or not, the address is counted, delayed and locked alike, and every answer
+        // below costs one password hash: nothing tells whether the account exists.
+        let subject = LoginSubject::for_email(request.email);
+        let attempt = self
+            .begin_attempt(subject, user.as_ref(), &request.client)
+            .await?
+            .ok();
+        let password_ok = match (&user, &attempt) {
+            (Some(user), Some(_)) => {
+                self.hasher
+                    .verify(&request.password, &user.password_hash)
+                    .await?
+            }
+            _ => {
+                self.hasher
+                    .verify(&request.password, &self.dummy_hash().await?)
+                    .await?;
+                false
+            }
+        };
+        let Some(attempt) = attempt else {
             return Err(DomainError::InvalidCredentials);
         };
-        if !self
-            .hasher
-            .verify(&request.password, &user.password_hash)
-            .await?
-            || user.status == UserStatus::Disabled
+        let user = match user {
+            Some(user) if password_ok => user,
+            other => {
+                self.attempt_failed(&attempt, other.as_ref(), FailureKind::Password)
+                    .await?;
+                return Err(DomainError::InvalidCredentials);
+            }
+        };
+        if user.status == UserStatus::Disabled
             // After "this wasn't me" the password is considered known to an intruder.
             || self.store.password_reset_required(user.id).await?
         {
+            self.attempt_passed(&attempt).await?;
             return Err(DomainError::InvalidCredentials);
         }
         let now = self.clock.now();
@@ -142,7 +165,14 @@ impl Services {
             self.send_code(&mut tx, &user, &session_id, purpose, now)
                 .await?;
         }
+        if stage == SessionStage::Authenticated {
+            self.forget_failures(&mut tx, &user, now).await?;
+        }
         tx.commit().await?;
+        if stage == SessionStage::Pending {
+            // The password was right: the second step counts on its own.
+            self.attempt_passed(&attempt).await?;
+        }
         log_login(user.id, &status);
         Ok(LoginStep {
             status,

@@ -5,6 +5,7 @@
 mod account;
 mod codes;
 mod factors;
+mod guard;
 mod login;
 mod passkeys;
 mod recovery;
@@ -16,6 +17,7 @@ use termin_domain::token::SecretToken;
 
 pub use account::DeviceView;
 pub use factors::TotpEnrolment;
+pub use guard::GuardPolicy;
 pub use login::LoginRequest;
 pub use passkeys::PasskeyView;
 pub use session::{CurrentSession, Me};

@@ -200,6 +200,21 @@ impl Services {
         let user = self.pending_active_user(session).await?;
         let credential: PublicKeyCredential = serde_json::from_value(credential)
             .map_err(|_| DomainError::invalid("credential", "is not a WebAuthn assertion"))?;
+        let attempt = self.begin_factor_attempt(&user, client).await?;
+        let result = self
+            .check_passkey_assertion(session, &user, &credential, client)
+            .await;
+        self.settle_factor_attempt(&attempt, &user, result).await
+    }
+
+    /// The assertion of a passkey login, checked against the ceremony's state.
+    async fn check_passkey_assertion(
+        &self,
+        session: &CurrentSession,
+        user: &termin_storage::UserRecord,
+        credential: &PublicKeyCredential,
+        client: &ClientInfo,
+    ) -> Result<LoginStep, DomainError> {
         self.count_factor_attempt(session).await?;
         let now = self.clock.now();
         let state: PasskeyAuthentication = self
@@ -208,7 +223,7 @@ impl Services {
             .ok_or(DomainError::InvalidCode)?;
         let result = self
             .webauthn()?
-            .finish_passkey_authentication(&credential, &state)
+            .finish_passkey_authentication(credential, &state)
             .map_err(|e| {
                 tracing::info!(user_id = %user.id, error = %e, "passkey assertion refused");
                 DomainError::InvalidCode
@@ -240,7 +255,7 @@ impl Services {
         self.finish_step(
             tx,
             session,
-            &user,
+            user,
             Vec::new(),
             client,
             now,

@@ -15,19 +15,42 @@ use termin_domain::password::Password;
 use termin_domain::token::SecretToken;
 use termin_domain::totp::TotpSecret;
 use termin_domain::user::{Email, UserStatus};
-use termin_storage::{LinkKind, NewLink, Tx, UserRecord};
+use termin_storage::{LinkKind, NewLink, NewSecurityEvent, Tx, UserRecord};
 
-use super::Method;
+use super::{ClientInfo, Method};
 use crate::Services;
 
 pub const RESET_VALIDITY: SignedDuration = SignedDuration::from_mins(30);
 pub const NOT_ME_VALIDITY: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// Reset e-mails per user and hour; more requests are silently ignored.
 const MAX_RESETS_PER_HOUR: i64 = 5;
+/// Every reset request is answered after this long, known address or not.
+pub const RESET_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(300);
 
 impl Services {
-    /// Starts a password reset. Answers the same whether or not the address is known.
-    pub async fn request_password_reset(&self, raw_email: &str) -> Result<(), DomainError> {
+    /// Starts a password reset. Answers the same whether or not the address is known, and
+    /// in the same time: the answer waits until [`RESET_ANSWER_TIME`] has passed, so that the
+    /// extra work for a known address does not show.
+    pub async fn request_password_reset(
+        &self,
+        raw_email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), DomainError> {
+        self.refuse_blocked_source(client).await?;
+        let started = tokio::time::Instant::now();
+        let result = self.start_reset(raw_email).await;
+        let elapsed = started.elapsed();
+        if elapsed > RESET_ANSWER_TIME {
+            tracing::warn!(
+                elapsed_ms = elapsed.as_millis() as u64,
+                "a password reset request took longer than its fixed answer time"
+            );
+        }
+        tokio::time::sleep_until(started + RESET_ANSWER_TIME).await;
+        result
+    }
+
+    async fn start_reset(&self, raw_email: &str) -> Result<(), DomainError> {
         let Ok(email) = Email::parse(raw_email) else {
             return Ok(());
         };
@@ -172,6 +195,18 @@ impl Services {
         // Other reset links still in mailboxes are moot now.
         tx.retire_links(user.id, LinkKind::Reset, now).await?;
         tx.sign_out_everywhere(user.id).await?;
+        // A reset proves the account's owner: it lifts a lock, even a permanent one.
+        if tx.reset_guards_of(user.id, now).await? {
+            tx.insert_security_event(&NewSecurityEvent {
+                kind: "account_unlocked",
+                user_id: Some(user.id),
+                actor_id: Some(user.id),
+                source: None,
+                detail: "password reset".to_owned(),
+                at: now,
+            })
+            .await?;
+        }
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "password reset; signed out everywhere");
         Ok(())

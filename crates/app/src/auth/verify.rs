@@ -138,6 +138,7 @@ impl Services {
                 device_token: None,
             });
         }
+        self.forget_failures(&mut tx, user, now).await?;
         let device_token = SecretToken::generate().map_err(DomainError::internal)?;
         let device = device_name(&client.user_agent);
         // The account's first login (its verification) is no news; later new devices are.

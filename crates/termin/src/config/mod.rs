@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod delivery;
+mod limits;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use termin_storage::DatabaseUrl;
 
 pub use delivery::{EmailDelivery, RawSms, RawSmtp, SmsDelivery};
+pub use limits::{RawLimits, RawLockout};
 
 /// The configuration as the sources state it; every field has a default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +35,8 @@ pub struct RawConfig {
     pub log: RawLog,
     pub smtp: RawSmtp,
     pub sms: RawSms,
+    pub limits: RawLimits,
+    pub lockout: RawLockout,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +93,8 @@ impl Default for RawConfig {
             log: RawLog::default(),
             smtp: RawSmtp::default(),
             sms: RawSms::default(),
+            limits: RawLimits::default(),
+            lockout: RawLockout::default(),
         }
     }
 }
@@ -176,7 +182,9 @@ impl ConfigError {
 }
 
 /// Sections of the configuration; `TERMIN_<SECTION>_<KEY>` addresses `<section>.<key>`.
-const SECTIONS: [&str; 6] = ["tls", "http", "database", "log", "smtp", "sms"];
+const SECTIONS: [&str; 8] = [
+    "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout",
+];
 /// Top-level keys that contain an underscore and must not be split into a section.
 const TOP_LEVEL: [&str; 4] = ["data_dir", "listen", "database_url", "public_url"];
 /// `TERMIN_*` variables that are not configuration keys.
@@ -266,6 +274,12 @@ pub struct Settings {
     pub log_level: String,
     pub email: EmailDelivery,
     pub sms: SmsDelivery,
+    pub http_limits: termin_web::HttpLimits,
+    pub connection_limits: crate::connections::ConnectionLimits,
+    pub guard: termin_app::auth::GuardPolicy,
+    /// As configured, for `config check`.
+    limits: RawLimits,
+    lockout: RawLockout,
 }
 
 impl RawConfig {
@@ -358,6 +372,8 @@ impl RawConfig {
         }
         let email = self.smtp.validate()?;
         let sms = self.sms.validate()?;
+        let (http_limits, connection_limits) = self.limits.validate()?;
+        let guard = self.lockout.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::new("log.level", format!("not a valid log filter: {e}")))?;
         Ok(Settings {
@@ -374,6 +390,11 @@ impl RawConfig {
             log_level: self.log.level,
             email,
             sms,
+            http_limits,
+            connection_limits,
+            guard,
+            limits: self.limits,
+            lockout: self.lockout,
         })
     }
 }
@@ -434,6 +455,12 @@ impl Settings {
             quote(format),
             quote(&self.log_level)
         ));
+        for (name, section) in [
+            ("limits", toml::to_string(&self.limits)),
+            ("lockout", toml::to_string(&self.lockout)),
+        ] {
+            out.push_str(&format!("\n[{name}]\n{}", section.unwrap_or_default()));
+        }
         out
     }
 

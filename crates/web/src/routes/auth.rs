@@ -209,6 +209,7 @@ fn yes() -> bool {
 async fn change_password(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
+    Client(client): Client,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     state
@@ -218,6 +219,7 @@ async fn change_password(
             &Password::new(body.current_password),
             &Password::new(body.new_password),
             body.end_other_sessions,
+            &client,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -8,6 +8,7 @@ mod invitations;
 mod login_pages;
 mod passkeys;
 mod practice_security;
+mod protection;
 mod recovery;
 pub mod redirect;
 mod sessions;
@@ -29,6 +30,7 @@ pub fn all() -> Router<AppState> {
         .merge(passkeys::routes())
         .merge(practice_security::routes())
         .merge(sessions::routes())
+        .merge(protection::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())

@@ -17,6 +17,7 @@ use crate::error::{ApiError, PageError, form_messages, link_must_be_open, status
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::session::Client;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,9 +37,13 @@ struct ResetRequest {
 /// `POST /api/v1/auth/password-reset` `{"email"}` → 202, the same for every address.
 async fn request_reset(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<Response, ApiError> {
-    state.services.request_password_reset(&body.email).await?;
+    state
+        .services
+        .request_password_reset(&body.email, &client)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "requested"}))).into_response())
 }
 

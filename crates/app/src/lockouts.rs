@@ -1,0 +1,186 @@
+//! What a practice's administrators see of attacks on their staff's accounts (S8), and what
+//! they may do about it: locked accounts, blocked sources and recent failures; unlock,
+//! unblock, and end every session of a member (S6). Every action is a security event.
+
+use jiff::SignedDuration;
+use termin_domain::DomainError;
+use termin_domain::ids::UserId;
+use termin_storage::{FailureRecord, LockedAccount, Membership, NewSecurityEvent, SourceBlock};
+
+use crate::Services;
+use crate::auth::CurrentSession;
+
+/// How far back the administrators' view of failures reaches.
+pub const FAILURES_SHOWN_FOR: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// At most this many recent failures are listed.
+pub const FAILURES_SHOWN: u32 = 100;
+
+/// Failed sign-ins are kept this long (the longest window any rule looks at is a day; the
+/// administrators' view reaches back a week).
+pub const FAILURES_KEPT_FOR: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// The practice's view of attacks on its members' accounts.
+#[derive(Debug, Clone)]
+pub struct LockoutOverview {
+    pub members: Vec<termin_storage::Member>,
+    pub locked_accounts: Vec<LockedAccount>,
+    pub blocked_sources: Vec<SourceBlock>,
+    pub recent_failures: Vec<FailureRecord>,
+}
+
+impl Services {
+    /// Removes failed sign-ins older than [`FAILURES_KEPT_FOR`] (run hourly by the server;
+    /// security events stay for the audit log).
+    pub async fn prune_sign_in_failures(&self) -> Result<u64, DomainError> {
+        let now = self.clock.now();
+        let before = now.checked_sub(FAILURES_KEPT_FOR).unwrap_or(now);
+        Ok(self.store.prune_failures(before).await?)
+    }
+
+    /// The acting practice's membership of an administrator (who manages users).
+    pub(crate) async fn admin_membership(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+    ) -> Result<Membership, DomainError> {
+        let membership = self.acting_membership(session.user_id, org).await?;
+        if !membership.role.manages_users() {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(membership)
+    }
+
+    /// A member of the administrator's practice whom they may act on: someone of a role
+    /// they could grant (an administrator cannot act on an owner). Others are "not found"
+    /// or forbidden.
+    async fn managed_member(
+        &self,
+        admin: &Membership,
+        user: UserId,
+    ) -> Result<Membership, DomainError> {
+        let member = self
+            .store
+            .memberships_of(user)
+            .await?
+            .into_iter()
+            .find(|m| m.org_id == admin.org_id)
+            .ok_or(DomainError::NotFound)?;
+        if !admin.role.may_grant(member.role) {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(member)
+    }
+
+    pub async fn lockout_overview(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+    ) -> Result<(Membership, LockoutOverview), DomainError> {
+        let admin = self.admin_membership(session, org).await?;
+        let now = self.clock.now();
+        let since = now.checked_sub(FAILURES_SHOWN_FOR).unwrap_or(now);
+        let overview = LockoutOverview {
+            members: self.store.members_of(admin.org_id).await?,
+            locked_accounts: self.store.locked_members(admin.org_id, now).await?,
+            blocked_sources: self.store.blocks_seen_by(admin.org_id, since, now).await?,
+            recent_failures: self
+                .store
+                .failures_of_members(admin.org_id, since, FAILURES_SHOWN)
+                .await?,
+        };
+        Ok((admin, overview))
+    }
+
+    /// Unlocks a member's account (their failures are forgotten).
+    pub async fn unlock_member(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+        user: UserId,
+    ) -> Result<(), DomainError> {
+        let admin = self.admin_membership(session, org).await?;
+        self.managed_member(&admin, user).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let was_locked = tx.reset_guards_of(user, now).await?;
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "account_unlocked",
+            user_id: Some(user),
+            actor_id: Some(session.user_id),
+            source: None,
+            detail: format!("by an administrator; was locked: {was_locked}"),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user, actor = %session.user_id, "account unlocked by an administrator");
+        Ok(())
+    }
+
+    /// Lifts the block of a source that failed against this practice's members; any other
+    /// source is "not found".
+    pub async fn unblock_source(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+        source: &str,
+    ) -> Result<(), DomainError> {
+        let admin = self.admin_membership(session, org).await?;
+        let now = self.clock.now();
+        let since = now.checked_sub(FAILURES_SHOWN_FOR).unwrap_or(now);
+        if !self
+            .store
+            .blocks_seen_by(admin.org_id, since, now)
+            .await?
+            .iter()
+            .any(|b| b.source == source)
+        {
+            return Err(DomainError::NotFound);
+        }
+        let mut tx = self.store.begin().await?;
+        if !tx.end_source_block(source, now).await? {
+            return Err(DomainError::NotFound);
+        }
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "source_unblocked",
+            user_id: None,
+            actor_id: Some(session.user_id),
+            source: Some(source),
+            detail: format!("by an administrator of practice {}", admin.org_id),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(actor = %session.user_id, "sign-in source unblocked by an administrator");
+        Ok(())
+    }
+
+    /// Ends every session of a member (S6: e.g. a lost phone or a departing employee).
+    /// Returns how many ended.
+    pub async fn end_member_sessions(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+        user: UserId,
+    ) -> Result<u64, DomainError> {
+        let admin = self.admin_membership(session, org).await?;
+        self.managed_member(&admin, user).await?;
+        let now = self.clock.now();
+        // The administrator's own current session stays when they end their own.
+        let keep = (user == session.user_id).then_some(session.session_id.as_str());
+        let mut tx = self.store.begin().await?;
+        let ended = tx.delete_sessions_of(user, keep).await?;
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "sessions_ended",
+            user_id: Some(user),
+            actor_id: Some(session.user_id),
+            source: None,
+            detail: format!("{ended} sessions ended by an administrator"),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user, actor = %session.user_id, ended, "sessions ended by an administrator");
+        Ok(ended)
+    }
+}

@@ -1,0 +1,225 @@
+//! Denial-of-service hardening at the request level (S12): per-source request rates on
+//! every endpoint, stricter ones on sign-in, codes, password reset and public booking
+//! (429 with `Retry-After`), and a global cap on requests in flight that sheds load with
+//! 503 and `Retry-After` before the server degrades.
+//!
+//! Rates are per instance and in memory (a flood is absorbed where it lands; the account and
+//! source guards that must agree across instances live in the database). Time comes from the
+//! injected clock, so tests move it instead of sleeping.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use termin_domain::{Clock, DomainError};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+/// The request limits in force (configurable: tests and benchmarks raise them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Requests per minute and source on every endpoint, and the burst allowed above it.
+    pub per_minute: u32,
+    pub burst: u32,
+    /// The same for sign-in, codes, password reset, invitations and public booking.
+    pub auth_per_minute: u32,
+    pub auth_burst: u32,
+    /// Requests handled at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            per_minute: 600,
+            burst: 120,
+            auth_per_minute: 30,
+            auth_burst: 15,
+            max_in_flight: 512,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Paths whose state-changing requests are limited strictly: where guessing happens.
+const STRICT_PREFIXES: [&str; 9] = [
+    "/api/v1/auth/",
+    "/api/v1/invitations/accept",
+    "/api/v1/public/",
+    "/login",
+    "/reset",
+    "/not-me/",
+    "/invite/",
+    "/setup",
+    "/book/",
+];
+
+/// Paths that are never rate-limited: probes of load balancers and monitors.
+const UNLIMITED: [&str; 2] = ["/healthz", "/readyz"];
+
+/// Whether a request falls under the strict limit.
+pub fn is_strict(method: &Method, path: &str) -> bool {
+    *method != Method::GET
+        && *method != Method::HEAD
+        && STRICT_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+/// A GCRA limiter ("leaky bucket as a meter") per source address: one stored instant per
+/// source, the theoretical arrival time of its next request.
+#[derive(Debug)]
+struct Meter {
+    /// Microseconds between requests at the sustained rate.
+    interval: i64,
+    /// How far ahead of now the next arrival time may run: the burst.
+    tolerance: i64,
+    next_arrival: Mutex<HashMap<IpAddr, i64>>,
+}
+
+/// Sources remembered before stale entries are swept.
+const SWEEP_AT: usize = 10_000;
+
+impl Meter {
+    fn new(per_minute: u32, burst: u32) -> Self {
+        let interval = 60_000_000 / i64::from(per_minute.max(1));
+        Self {
+            interval,
+            tolerance: interval * i64::from(burst.max(1).saturating_sub(1)),
+            next_arrival: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Admits one request from `source` at `now` (microseconds), or tells how many seconds
+    /// until it would be admitted.
+    fn admit(&self, source: IpAddr, now: i64) -> Result<(), u32> {
+        let mut table = self
+            .next_arrival
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if table.len() >= SWEEP_AT {
+            table.retain(|_, next| *next > now);
+        }
+        let next = table.get(&source).copied().unwrap_or(now).max(now);
+        let ahead = next - now;
+        if ahead > self.tolerance {
+            let wait = ahead - self.tolerance;
+            let secs = (wait + 999_999) / 1_000_000;
+            return Err(u32::try_from(secs.max(1)).unwrap_or(u32::MAX));
+        }
+        table.insert(source, next + self.interval);
+        Ok(())
+    }
+}
+
+/// The shared state of the request limits.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    limits: HttpLimits,
+    clock: Arc<dyn Clock>,
+    general: Arc<Meter>,
+    strict: Arc<Meter>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Limiter {
+    pub fn new(limits: HttpLimits, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            general: Arc::new(Meter::new(limits.per_minute, limits.burst)),
+            strict: Arc::new(Meter::new(limits.auth_per_minute, limits.auth_burst)),
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            clock,
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> &HttpLimits {
+        &self.limits
+    }
+}
+
+/// Answers a source over its rate 429, and anything beyond the in-flight cap 503; both
+/// with `Retry-After`. Requests without a peer address (in-process tests) are not metered.
+pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(source) = source.filter(|_| !UNLIMITED.contains(&path)) {
+        let now = limiter.clock.now().as_microsecond();
+        let strict = is_strict(request.method(), path);
+        let admitted = limiter.general.admit(source, now).and_then(|()| {
+            if strict {
+                limiter.strict.admit(source, now)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(retry_after_secs) = admitted {
+            return ApiError::Domain(DomainError::Throttled { retry_after_secs }).into_response();
+        }
+    }
+    // Shed at once rather than queue: a queue only makes every request late.
+    let Ok(_permit) = limiter.in_flight.clone().try_acquire_owned() else {
+        tracing::warn!("overloaded: request shed");
+        return ApiError::Domain(DomainError::Unavailable).into_response();
+    };
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: i64 = 1_000_000;
+
+    #[test]
+    fn a_burst_passes_then_the_sustained_rate_applies() {
+        let meter = Meter::new(60, 5);
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        for _ in 0..5 {
+            assert_eq!(meter.admit(ip, 0), Ok(()));
+        }
+        assert_eq!(meter.admit(ip, 0), Err(1));
+        // One request a second refills.
+        assert_eq!(meter.admit(ip, SEC - 1), Err(1));
+        assert_eq!(meter.admit(ip, SEC), Ok(()));
+        assert_eq!(meter.admit(ip, SEC), Err(1));
+    }
+
+    #[test]
+    fn sources_are_metered_apart() {
+        let meter = Meter::new(60, 1);
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        let b: IpAddr = "127.0.0.3".parse().unwrap();
+        assert_eq!(meter.admit(a, 0), Ok(()));
+        assert!(meter.admit(a, 0).is_err());
+        assert_eq!(meter.admit(b, 0), Ok(()));
+    }
+
+    #[test]
+    fn retry_after_tells_the_wait_in_whole_seconds() {
+        let meter = Meter::new(6, 1);
+        let ip: IpAddr = "::1".parse().unwrap();
+        assert_eq!(meter.admit(ip, 0), Ok(()));
+        assert_eq!(meter.admit(ip, 0), Err(10));
+        assert_eq!(meter.admit(ip, 9 * SEC + 1), Err(1));
+    }
+
+    #[test]
+    fn only_writes_to_guessable_endpoints_are_strict() {
+        assert!(is_strict(&Method::POST, "/api/v1/auth/login"));
+        assert!(is_strict(&Method::POST, "/login/verify"));
+        assert!(is_strict(&Method::POST, "/api/v1/public/praxis/bookings"));
+        assert!(!is_strict(&Method::GET, "/login"));
+        assert!(!is_strict(&Method::POST, "/api/v1/sessions/end-all"));
+    }
+}
