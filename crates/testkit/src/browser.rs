@@ -58,6 +58,14 @@ impl Browser {
         }
     }
 
+    /// A new browser whose connections come from `ip` (127.0.0.x).
+    pub fn from_address(server: &TestServer, user_agent: &str, ip: std::net::IpAddr) -> Self {
+        Self {
+            client: server.client_from(ip),
+            ..Self::new(server, user_agent)
+        }
+    }
+
     /// The same browser (cookies, CSRF token) talking to another server, e.g. a second
     /// instance on the same database behind one load balancer.
     pub fn for_server(&self, server: &TestServer) -> Self {

@@ -114,6 +114,10 @@ impl TestServerBuilder {
 /// An HTTPS client that trusts only the server's own certificate (or the leaf of the
 /// operator's chain, for self-issued test chains), reaching `localhost` at its port.
 fn client_trusting(info: &StartupInfo) -> reqwest::Client {
+    client_builder(info).build().expect("HTTPS client")
+}
+
+fn client_builder(info: &StartupInfo) -> reqwest::ClientBuilder {
     let pem = std::fs::read(&info.certificate.cert_path).expect("certificate file");
     reqwest::Client::builder()
         .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).expect("PEM bundle"))
@@ -121,8 +125,6 @@ fn client_trusting(info: &StartupInfo) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .https_only(true)
         .timeout(Duration::from_secs(30))
-        .build()
-        .expect("HTTPS client")
 }
 
 impl TestServer {
@@ -141,6 +143,15 @@ impl TestServer {
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// A client whose connections come from `ip` (another loopback address, 127.0.0.x):
+    /// another source for rate limits and blocks.
+    pub fn client_from(&self, ip: std::net::IpAddr) -> reqwest::Client {
+        client_builder(&self.info)
+            .local_address(ip)
+            .build()
+            .expect("HTTPS client")
     }
 
     pub fn port(&self) -> u16 {

@@ -29,7 +29,8 @@ pub(crate) struct Attempt {
     subject: LoginSubject,
     user: Option<UserId>,
     source: Source,
-    /// The guard as it stands if this attempt fails.
+    /// The guard before this attempt, and as it stands if this attempt fails.
+    before: AccountGuard,
     counted: AccountGuard,
 }
 
@@ -75,6 +76,7 @@ impl Services {
                 subject,
                 user: user_id,
                 source,
+                before: guard,
                 counted: guard,
             };
             self.record_failure(&mut tx, &attempt, user, FailureKind::Refused, now)
@@ -89,6 +91,7 @@ impl Services {
             subject,
             user: user_id,
             source,
+            before: guard,
             counted,
         }))
     }
@@ -117,21 +120,17 @@ impl Services {
     }
 
     /// The attempt was right but the login is not complete yet (a second step follows): it
-    /// no longer counts as a failure, and a lock it set is lifted.
+    /// is taken back as if it had not happened (no failure, no delay, no lock), or, when
+    /// other attempts came in between, it no longer counts as a failure.
     pub(crate) async fn attempt_passed(&self, attempt: &Attempt) -> Result<(), DomainError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut guard = tx.lock_guard(&attempt.subject, attempt.user, now).await?;
-        if self
-            .guard
-            .account
-            .lock_for(attempt.counted.failures)
-            .is_some()
-            && guard.locked_until == attempt.counted.locked_until
-        {
-            guard.locked_until = None;
+        if guard == attempt.counted {
+            guard = attempt.before;
+        } else {
+            guard.failures = guard.failures.saturating_sub(1);
         }
-        guard.failures = guard.failures.saturating_sub(1);
         tx.save_guard(&attempt.subject, &guard).await?;
         tx.commit().await?;
         Ok(())
