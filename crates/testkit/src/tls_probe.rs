@@ -179,3 +179,57 @@ pub mod suites {
     pub const RSA_AES128_CBC_SHA: u16 = 0x002f;
     pub const RSA_3DES_EDE_CBC_SHA: u16 = 0x000a;
 }
+
+/// Opens a TLS connection to `addr`, sends `partial` (the start of a request that never
+/// ends) and waits up to `patience` for the server to close the connection. Returns how long
+/// the server took, or `None` if it kept the connection open.
+pub fn time_until_closed(
+    addr: SocketAddr,
+    roots_pem: &[u8],
+    partial: &[u8],
+    patience: Duration,
+) -> Result<Option<Duration>, String> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(roots_pem) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+    let sock = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(partial).map_err(|e| e.to_string())?;
+    tls.flush().map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    tls.sock
+        .set_read_timeout(Some(patience))
+        .map_err(|e| e.to_string())?;
+    let mut buf = [0_u8; 1024];
+    loop {
+        match tls.read(&mut buf) {
+            // Closed (with or without an answer first).
+            Ok(0) => return Ok(Some(started.elapsed())),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(_) => return Ok(Some(started.elapsed())),
+        }
+        if started.elapsed() > patience {
+            return Ok(None);
+        }
+    }
+}
