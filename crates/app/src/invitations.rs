@@ -37,6 +37,7 @@ impl Services {
         if !membership.role.manages_users() {
             return Err(DomainError::Forbidden);
         }
+        self.require_fresh(session)?;
         let mut errors = FieldErrors::new();
         let email = errors.take("email", Email::parse(request.email));
         let phone = errors.take("phone", PhoneNumber::parse(request.phone));

@@ -100,6 +100,7 @@ impl Services {
     ) -> Result<(), DomainError> {
         let admin = self.admin_membership(session, org).await?;
         self.managed_member(&admin, user).await?;
+        self.require_fresh(session)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let was_locked = tx.reset_guards_of(user, now).await?;
@@ -126,6 +127,7 @@ impl Services {
         source: &str,
     ) -> Result<(), DomainError> {
         let admin = self.admin_membership(session, org).await?;
+        self.require_fresh(session)?;
         let now = self.clock.now();
         let since = now.checked_sub(FAILURES_SHOWN_FOR).unwrap_or(now);
         if !self
@@ -165,6 +167,7 @@ impl Services {
     ) -> Result<u64, DomainError> {
         let admin = self.admin_membership(session, org).await?;
         self.managed_member(&admin, user).await?;
+        self.require_fresh(session)?;
         let now = self.clock.now();
         // The administrator's own current session stays when they end their own.
         let keep = (user == session.user_id).then_some(session.session_id.as_str());

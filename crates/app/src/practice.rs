@@ -82,6 +82,7 @@ impl Services {
         settings: SecuritySettings,
     ) -> Result<SecuritySettings, DomainError> {
         let (membership, _) = self.security_settings(session, org).await?;
+        self.require_fresh(session)?;
         if settings.requires_strong_factor(membership.role)
             && !self.has_strong_factor(session.user_id).await?
         {

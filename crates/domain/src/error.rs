@@ -81,6 +81,10 @@ pub enum DomainError {
     /// user has neither yet.
     #[error("a strong second factor is required")]
     StrongFactorRequired,
+    /// A sensitive action, and the password was last entered more than ten minutes ago:
+    /// the user confirms it again first.
+    #[error("recent authentication required")]
+    ReauthenticationRequired,
     /// A state conflict, e.g. a unique value already taken. `code` is machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

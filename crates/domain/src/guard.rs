@@ -82,7 +82,7 @@ impl AccountPolicy {
     /// How long the lock reached at `failures` failures in a row lasts, if it is one.
     pub fn lock_for(&self, failures: u32) -> Option<SignedDuration> {
         let every = self.lock_after.max(1);
-        if failures == 0 || failures % every != 0 {
+        if failures == 0 || !failures.is_multiple_of(every) {
             return None;
         }
         let doublings = (failures / every - 1).min(20);

@@ -54,10 +54,13 @@ impl Store {
         settings: &SecuritySettings,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE organizations SET password_policy = $1, strong_factor_roles = $2 WHERE id = $3",
+            "UPDATE organizations SET password_policy = $1, strong_factor_roles = $2, \
+             session_idle_minutes = $3, session_max_hours = $4 WHERE id = $5",
         )
         .bind(settings.password_policy.as_str())
         .bind(settings.roles_text())
+        .bind(settings.sessions.idle_minutes())
+        .bind(settings.sessions.absolute_hours())
         .bind(org.to_string())
         .execute(&self.pool)
         .await?;

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::UserId;
-use termin_domain::session::SessionStage;
+use termin_domain::session::{SessionLimits, SessionStage};
 use termin_domain::token::TokenHash;
 
 use crate::time::{from_db, to_db};
@@ -33,6 +33,8 @@ pub struct SessionRecord {
     pub authenticated_at: Option<Timestamp>,
     pub ip: String,
     pub user_agent: String,
+    /// The strictest session limits of the user's practices (the defaults without any).
+    pub limits: SessionLimits,
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -56,11 +58,26 @@ fn session_from_row(row: &AnyRow) -> StoreResult<SessionRecord> {
         authenticated_at: authenticated_at.map(from_db).transpose()?,
         ip: row.try_get("ip")?,
         user_agent: row.try_get("user_agent")?,
+        limits: {
+            let defaults = SessionLimits::default();
+            let idle: Option<i64> = row.try_get("idle_limit")?;
+            let max: Option<i64> = row.try_get("max_limit")?;
+            SessionLimits::from_stored(
+                idle.unwrap_or(defaults.idle_minutes()),
+                max.unwrap_or(defaults.absolute_hours()),
+            )
+            .ok_or_else(|| corrupt("session limits"))?
+        },
     })
 }
 
-const COLUMNS: &str =
-    "id, user_id, stage, csrf_hash, created_at, last_seen_at, authenticated_at, ip, user_agent";
+/// A session's columns, with the strictest limits of its user's practices.
+const COLUMNS: &str = "s.id, s.user_id, s.stage, s.csrf_hash, s.created_at, s.last_seen_at, \
+    s.authenticated_at, s.ip, s.user_agent, \
+    (SELECT MIN(o.session_idle_minutes) FROM memberships m JOIN organizations o \
+     ON o.id = m.org_id WHERE m.user_id = s.user_id) AS idle_limit, \
+    (SELECT MIN(o.session_max_hours) FROM memberships m JOIN organizations o \
+     ON o.id = m.org_id WHERE m.user_id = s.user_id) AS max_limit";
 
 impl Store {
     pub async fn find_session_by_token(
@@ -68,7 +85,7 @@ impl Store {
         token: &TokenHash,
     ) -> StoreResult<Option<SessionRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1"
+            "SELECT {COLUMNS} FROM sessions s WHERE s.token_hash = $1"
         )))
         .bind(token.to_hex())
         .fetch_optional(&self.pool)
@@ -85,6 +102,28 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// A signed-in session whose password was just confirmed again: new tokens, and
+    /// `authenticated_at` now. `false` if it is gone or not signed in.
+    pub async fn reauthenticate_session(
+        &self,
+        id: &str,
+        new_token: &TokenHash,
+        new_csrf: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE sessions SET token_hash = $1, csrf_hash = $2, authenticated_at = $3, \
+             last_seen_at = $3 WHERE id = $4 AND stage = 'authenticated'",
+        )
+        .bind(new_token.to_hex())
+        .bind(new_csrf.to_hex())
+        .bind(to_db(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// Ends the session with this token, whatever its stage.
@@ -173,7 +212,8 @@ impl Store {
     /// Every session of `user`, most recently active first.
     pub async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id"
+            "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = $1 \
+             ORDER BY s.last_seen_at DESC, s.id"
         )))
         .bind(user.to_string())
         .fetch_all(&self.pool)

@@ -123,7 +123,8 @@ impl Store {
 
     pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
         let rows = sqlx::query(
-            "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles \
+            "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles, \
+             o.session_idle_minutes, o.session_max_hours \
              FROM memberships m \
              JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -145,6 +146,8 @@ impl Store {
                     security: SecuritySettings::from_stored(
                         &row.try_get::<String, _>(4)?,
                         &row.try_get::<String, _>(5)?,
+                        row.try_get::<i64, _>(6)?,
+                        row.try_get::<i64, _>(7)?,
                     )
                     .ok_or_else(|| corrupt("organization security settings"))?,
                 })

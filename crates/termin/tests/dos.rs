@@ -138,7 +138,10 @@ async fn connections_are_capped_per_address() {
     let (_second, closed) = closed_at_once(ip("127.0.0.1"), to).await;
     assert!(!closed);
     let (_third, closed) = closed_at_once(ip("127.0.0.1"), to).await;
-    assert!(closed, "a third connection from one address is closed at once");
+    assert!(
+        closed,
+        "a third connection from one address is closed at once"
+    );
     let (_other, closed) = closed_at_once(ip("127.0.0.2"), to).await;
     assert!(!closed, "another address is not affected");
     drop(first);

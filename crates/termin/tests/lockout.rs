@@ -31,14 +31,6 @@ fn no_source_blocks(raw: &mut RawConfig) {
     raw.lockout.max_accounts_per_network = 1_000_000;
 }
 
-/// Neither accounts nor sources are ever delayed, locked or blocked (timing tests).
-fn no_guards(raw: &mut RawConfig) {
-    no_source_blocks(raw);
-    raw.lockout.delay_after_failures = 1_000_000;
-    raw.lockout.lock_after_failures = 1_000_000;
-    raw.lockout.permanent_lock_after_failures = 1_000_000;
-}
-
 /// A practice with its owner signed in, on SQLite unless a database is given.
 async fn practice_on(db: Option<TestDb>, configure: fn(&mut RawConfig)) -> (TestServer, Browser) {
     let mut builder = TestServer::builder().configure(configure);
@@ -211,7 +203,11 @@ async fn user_id_of(server: &TestServer, email: &str) -> String {
 
 /// A second practice with its own signed-in owner.
 async fn other_practice(server: &TestServer) -> Browser {
-    let (email, phone, password) = ("nord@praxis-nord.example", "+4915112340099", "Kompass&Boje2026");
+    let (email, phone, password) = (
+        "nord@praxis-nord.example",
+        "+4915112340099",
+        "Kompass&Boje2026",
+    );
     server
         .services
         .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
@@ -223,7 +219,7 @@ async fn other_practice(server: &TestServer) -> Browser {
         })
         .await
         .unwrap();
-    let browser = Browser::new(&server, FIREFOX);
+    let browser = Browser::new(server, FIREFOX);
     server.sign_in(&browser, email, phone, password).await;
     browser
 }
@@ -305,7 +301,10 @@ async fn a_password_reset_lifts_a_permanent_lock() {
     assert_eq!(login_status(&owner, OWNER_EMAIL, OWNER_PASSWORD).await, 401);
 
     let requested = server
-        .post_json("/api/v1/auth/password-reset", &json!({"email": OWNER_EMAIL}))
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": OWNER_EMAIL}),
+        )
         .await;
     assert_eq!(requested.status(), 202);
     let mails = server.outbox("email").await;
@@ -344,8 +343,14 @@ async fn fifty_concurrent_wrong_passwords_are_checked_five_times(db: Option<Test
         .db()
         .raw_strings("SELECT kind FROM auth_failures ORDER BY kind")
         .await;
-    let checked = rows.iter().filter(|k| k.as_deref() == Some("password")).count();
-    let refused = rows.iter().filter(|k| k.as_deref() == Some("refused")).count();
+    let checked = rows
+        .iter()
+        .filter(|k| k.as_deref() == Some("password"))
+        .count();
+    let refused = rows
+        .iter()
+        .filter(|k| k.as_deref() == Some("refused"))
+        .count();
     assert_eq!((checked, refused), (5, 45));
 }
 
@@ -371,7 +376,10 @@ async fn wrong_second_factors_count_against_the_account() {
     }
     assert_eq!(failures_of(&server, OWNER_EMAIL).await, 4);
     let second = Browser::new(&server, CHROME);
-    assert_eq!(login_status(&second, OWNER_EMAIL, OWNER_PASSWORD).await, 200);
+    assert_eq!(
+        login_status(&second, OWNER_EMAIL, OWNER_PASSWORD).await,
+        200
+    );
     assert_eq!(second.verify("sms", "000000").await.status, 422);
     let code = server.latest_code("sms", OWNER_PHONE).await;
     // Five failures: the right code waits out the delay too.
@@ -411,12 +419,10 @@ fn ip(raw: &str) -> IpAddr {
 
 #[tokio::test]
 async fn an_address_with_too_many_failures_is_blocked_for_a_growing_time() {
-    let (server, _owner) = practice_on(None, 
-        |raw| {
-            no_source_blocks(raw);
-            raw.lockout.max_failures_per_ip = 5;
-        },
-    )
+    let (server, _owner) = practice_on(None, |raw| {
+        no_source_blocks(raw);
+        raw.lockout.max_failures_per_ip = 5;
+    })
     .await;
     let attacker = Browser::new(&server, CHROME);
     hammer(&attacker, "a@praxis.example", 5).await;
@@ -436,22 +442,29 @@ async fn an_address_with_too_many_failures_is_blocked_for_a_growing_time() {
     );
 
     advance(&server, 15 * 60 - 1);
-    assert_eq!(login_status(&attacker, "a@praxis.example", WRONG).await, 429);
+    assert_eq!(
+        login_status(&attacker, "a@praxis.example", WRONG).await,
+        429
+    );
     advance(&server, 1);
-    assert_eq!(login_status(&attacker, "a@praxis.example", WRONG).await, 401);
+    assert_eq!(
+        login_status(&attacker, "a@praxis.example", WRONG).await,
+        401
+    );
     hammer(&attacker, "a@praxis.example", 4).await;
     let again = attacker.login("a@praxis.example", WRONG).await;
-    assert_eq!(again.headers["retry-after"], "1800", "the second block doubles");
+    assert_eq!(
+        again.headers["retry-after"], "1800",
+        "the second block doubles"
+    );
 }
 
 #[tokio::test]
 async fn failures_across_many_accounts_block_the_address() {
-    let (server, _owner) = practice_on(None, 
-        |raw| {
-            no_source_blocks(raw);
-            raw.lockout.max_accounts_per_ip = 3;
-        },
-    )
+    let (server, _owner) = practice_on(None, |raw| {
+        no_source_blocks(raw);
+        raw.lockout.max_accounts_per_ip = 3;
+    })
     .await;
     let stuffer = Browser::new(&server, CHROME);
     for who in ["a", "b", "c"] {
@@ -470,12 +483,10 @@ async fn failures_across_many_accounts_block_the_address() {
 
 #[tokio::test]
 async fn a_network_is_blocked_and_an_administrator_can_unblock_it() {
-    let (server, owner) = practice_on(None, 
-        |raw| {
-            no_source_blocks(raw);
-            raw.lockout.max_failures_per_network = 4;
-        },
-    )
+    let (server, owner) = practice_on(None, |raw| {
+        no_source_blocks(raw);
+        raw.lockout.max_failures_per_network = 4;
+    })
     .await;
     // Every test client is in 127.0.0.0/24: the other practice signs in before the block.
     let stranger = other_practice(&server).await;
@@ -595,4 +606,3 @@ async fn the_protection_page_lists_and_acts_for_administrators_only() {
         403
     );
 }
-

@@ -41,7 +41,12 @@ async fn the_default_is_the_seeds_rule_and_only_managers_see_or_change_it() {
     assert_eq!(shown.status, 200);
     assert_eq!(
         shown.body,
-        json!({"password_policy": "composition", "strong_factor_roles": []})
+        json!({
+            "password_policy": "composition",
+            "strong_factor_roles": [],
+            "session_idle_minutes": 30,
+            "session_max_hours": 12,
+        })
     );
     let bad = set(&owner, "none", &["owner", "chef"]).await;
     assert_eq!(bad.status, 422);
@@ -242,7 +247,12 @@ async fn the_settings_page_saves_with_its_csrf_token_and_hides_other_practices()
     assert_eq!(saved.status, 200);
     assert_eq!(
         owner.get("/api/v1/settings/security").await.body,
-        json!({"password_policy": "length_only", "strong_factor_roles": ["assistant", "reception"]})
+        json!({
+            "password_policy": "length_only",
+            "strong_factor_roles": ["assistant", "reception"],
+            "session_idle_minutes": 30,
+            "session_max_hours": 12,
+        })
     );
     let forged = owner
         .post_form(

@@ -25,6 +25,11 @@ async function postJson(url, csrf, body) {
     credentials: "same-origin",
   });
   const data = response.status === 204 ? {} : await response.json();
+  if (data.error === "reauthentication_required") {
+    // Sensitive: the password is asked again, then the user comes back here.
+    window.location.assign("/reauth?next=" + encodeURIComponent(window.location.pathname));
+    throw new Error(data.message);
+  }
   if (!response.ok) throw new Error(data.message || response.statusText);
   return data;
 }

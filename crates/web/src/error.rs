@@ -61,6 +61,10 @@ fn map(err: &DomainError) -> Mapped {
             "Too many requests. Please wait a moment and try again.".to_owned(),
         ),
         DomainError::Forbidden => ("forbidden", "You are not allowed to do this.".to_owned()),
+        DomainError::ReauthenticationRequired => (
+            "reauthentication_required",
+            "Please confirm your password first: this action needs a sign-in within the last ten minutes.".to_owned(),
+        ),
         DomainError::StrongFactorRequired => (
             "strong_factor_required",
             "Your practice requires an authenticator app or a passkey for your role: set one up on the account page first.".to_owned(),
@@ -136,7 +140,9 @@ pub fn status_of(err: &DomainError) -> StatusCode {
         DomainError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
         DomainError::Csrf => StatusCode::FORBIDDEN,
         DomainError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        DomainError::Forbidden | DomainError::StrongFactorRequired => StatusCode::FORBIDDEN,
+        DomainError::Forbidden
+        | DomainError::StrongFactorRequired
+        | DomainError::ReauthenticationRequired => StatusCode::FORBIDDEN,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Invalid(_) | DomainError::PasswordPolicy { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -258,10 +264,19 @@ struct ErrorPage<'a> {
     detail: &'a str,
 }
 
+/// Marks a page answer that must become a redirect to the password confirmation (the
+/// middleware knows the page to come back to).
+#[derive(Debug, Clone, Copy)]
+pub struct ReauthNeeded;
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let mapped = map(&self.err);
-        with_retry_after(error_page(self.lang, mapped.status))
+        let mut response = with_retry_after(error_page(self.lang, mapped.status));
+        if matches!(self.err, DomainError::ReauthenticationRequired) {
+            response.extensions_mut().insert(ReauthNeeded);
+        }
+        response
     }
 }
 

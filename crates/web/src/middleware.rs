@@ -53,6 +53,7 @@ pub fn apply(routes: Router, state: AppState) -> Router {
             state.limiter.clone(),
             crate::limits::enforce,
         ))
+        .layer(middleware::from_fn(reauth_redirects))
         .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_log))
@@ -99,6 +100,52 @@ async fn security_headers(request: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static("5"));
     }
     response
+}
+
+/// Turns a page's "confirm your password first" into a redirect to the confirmation, which
+/// leads back to the page the action was taken on.
+async fn reauth_redirects(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if response
+        .extensions()
+        .get::<crate::error::ReauthNeeded>()
+        .is_none()
+        || path.starts_with("/api/")
+    {
+        return response;
+    }
+    let back = page_of(&path);
+    let encoded: String = back
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let target = format!("/reauth?next={encoded}");
+    axum::response::Redirect::to(&target).into_response()
+}
+
+/// The page a form action belongs to: `/practices/{slug}/{page}` for practice pages, else
+/// the first segment (`/account/totp/start` → `/account`).
+fn page_of(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let keep = if segments.first() == Some(&"practices") {
+        3
+    } else {
+        1
+    };
+    format!(
+        "/{}",
+        segments
+            .into_iter()
+            .take(keep)
+            .collect::<Vec<_>>()
+            .join("/")
+    )
 }
 
 /// Refuses state-changing requests that a browser says come from another site. Modern
@@ -203,5 +250,21 @@ pub async fn not_found(lang: Lang, request: Request) -> Response {
         ApiError::Domain(termin_domain::DomainError::NotFound).into_response()
     } else {
         error_page(lang, axum::http::StatusCode::NOT_FOUND)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of;
+
+    #[test]
+    fn a_form_action_leads_back_to_its_page() {
+        assert_eq!(page_of("/account/totp/start"), "/account");
+        assert_eq!(page_of("/account"), "/account");
+        assert_eq!(
+            page_of("/practices/praxis-am-see/protection/unlock"),
+            "/practices/praxis-am-see/protection"
+        );
+        assert_eq!(page_of("/"), "/");
     }
 }

@@ -22,6 +22,7 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<TotpEnrolment, DomainError> {
+        self.require_fresh(session)?;
         let user = self.session_user(session).await?;
         let secret = TotpSecret::generate().map_err(DomainError::internal)?;
         let otpauth_url = secret
@@ -49,6 +50,7 @@ impl Services {
         session: &CurrentSession,
         code: &str,
     ) -> Result<Vec<RecoveryCode>, DomainError> {
+        self.require_fresh(session)?;
         let pending = self
             .store
             .totp_secrets(session.user_id)

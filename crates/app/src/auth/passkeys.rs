@@ -62,6 +62,7 @@ impl Services {
         &self,
         session: &CurrentSession,
     ) -> Result<serde_json::Value, DomainError> {
+        self.require_fresh(session)?;
         let user = self.session_user(session).await?;
         let existing = self.user_passkeys(user.id).await?;
         // The same authenticator cannot be registered twice.
@@ -88,6 +89,7 @@ impl Services {
         name: &str,
         credential: serde_json::Value,
     ) -> Result<String, DomainError> {
+        self.require_fresh(session)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(DomainError::invalid(
@@ -150,6 +152,7 @@ impl Services {
         session: &CurrentSession,
         id: &str,
     ) -> Result<(), DomainError> {
+        self.require_fresh(session)?;
         let required = self.strong_factor_required(session.user_id).await?;
         let mut tx = self.store.begin().await?;
         tx.lock_user(session.user_id).await?;

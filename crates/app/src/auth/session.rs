@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 use termin_domain::DomainError;
 use termin_domain::ids::UserId;
-use termin_domain::session::{SessionStage, session_alive};
+use termin_domain::session::{SessionStage, freshly_authenticated, session_alive};
 use termin_domain::token::SecretToken;
 use termin_storage::SessionRecord;
 
@@ -44,7 +44,13 @@ impl Services {
             return Ok(None);
         };
         let now = self.clock.now();
-        if !session_alive(record.stage, record.created_at, record.last_seen_at, now) {
+        if !session_alive(
+            record.stage,
+            record.created_at,
+            record.last_seen_at,
+            now,
+            record.limits,
+        ) {
             self.store.delete_session(&record.id).await?;
             return Ok(None);
         }
@@ -57,6 +63,59 @@ impl Services {
             stage: record.stage,
             record,
         }))
+    }
+
+    /// Refuses a sensitive action unless the password was entered within the last ten
+    /// minutes (at the login or again since).
+    pub fn require_fresh(&self, session: &CurrentSession) -> Result<(), DomainError> {
+        if freshly_authenticated(session.record.authenticated_at, self.clock.now()) {
+            Ok(())
+        } else {
+            Err(DomainError::ReauthenticationRequired)
+        }
+    }
+
+    /// Whether a sensitive action may go ahead without asking for the password again.
+    pub fn is_fresh(&self, session: &CurrentSession) -> bool {
+        self.require_fresh(session).is_ok()
+    }
+
+    /// Confirms the password of a signed-in user for the sensitive actions of the next ten
+    /// minutes. The session gets new tokens: its privileges changed. Wrong passwords count
+    /// against the account like at the login.
+    pub async fn reauthenticate(
+        &self,
+        session: &CurrentSession,
+        password: &termin_domain::password::Password,
+        client: &super::ClientInfo,
+    ) -> Result<super::LoginStep, DomainError> {
+        if session.stage != SessionStage::Authenticated {
+            return Err(DomainError::Unauthenticated);
+        }
+        let user = self.session_user(session).await?;
+        self.check_current_password(&user, password, client).await?;
+        let session_token = SecretToken::generate().map_err(DomainError::internal)?;
+        let csrf_token = session_token.derive("csrf");
+        let now = self.clock.now();
+        if !self
+            .store
+            .reauthenticate_session(
+                &session.session_id,
+                &session_token.hash(),
+                &csrf_token.hash(),
+                now,
+            )
+            .await?
+        {
+            return Err(DomainError::Unauthenticated);
+        }
+        tracing::info!(user_id = %user.id, "password confirmed for sensitive actions");
+        Ok(super::LoginStep {
+            status: super::LoginStatus::Authenticated,
+            session_token,
+            csrf_token,
+            device_token: None,
+        })
     }
 
     /// Ends the session (the row is deleted).

@@ -36,7 +36,7 @@ impl Services {
             .into_iter()
             .filter(|s| {
                 s.stage == SessionStage::Authenticated
-                    && session_alive(s.stage, s.created_at, s.last_seen_at, now)
+                    && session_alive(s.stage, s.created_at, s.last_seen_at, now, s.limits)
             })
             .map(|s| SessionView {
                 current: s.id == session.session_id,

@@ -9,6 +9,7 @@ mod login_pages;
 mod passkeys;
 mod practice_security;
 mod protection;
+mod reauth;
 mod recovery;
 pub mod redirect;
 mod sessions;
@@ -31,6 +32,7 @@ pub fn all() -> Router<AppState> {
         .merge(practice_security::routes())
         .merge(sessions::routes())
         .merge(protection::routes())
+        .merge(reauth::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())

@@ -33,6 +33,8 @@ fn settings_json(settings: &SecuritySettings) -> serde_json::Value {
     json!({
         "password_policy": settings.password_policy.as_str(),
         "strong_factor_roles": settings.strong_factor_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "session_idle_minutes": settings.sessions.idle_minutes(),
+        "session_max_hours": settings.sessions.absolute_hours(),
     })
 }
 
@@ -53,6 +55,9 @@ struct SettingsBody {
     password_policy: String,
     #[serde(default)]
     strong_factor_roles: Vec<String>,
+    /// Optional: the defaults (30 minutes, 12 hours) when left out.
+    session_idle_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
 }
 
 /// `PUT /api/v1/settings/security` `{"password_policy","strong_factor_roles"}` → 200 with
@@ -64,7 +69,12 @@ async fn update(
     ApiJson(body): ApiJson<SettingsBody>,
 ) -> Result<Response, ApiError> {
     let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
-    let settings = SecuritySettings::parse(&body.password_policy, &body.strong_factor_roles)?;
+    let settings = SecuritySettings::parse(
+        &body.password_policy,
+        &body.strong_factor_roles,
+        body.session_idle_minutes,
+        body.session_max_hours,
+    )?;
     let saved = state
         .services
         .update_security_settings(&session, org, settings)
@@ -87,6 +97,8 @@ struct SecurityPage<'a> {
     practice: String,
     length_only: bool,
     roles: Vec<RoleChoice>,
+    idle_minutes: i64,
+    max_hours: i64,
     saved: bool,
     error: Option<String>,
 }
@@ -113,6 +125,8 @@ fn render_page(
                 checked: settings.requires_strong_factor(r),
             })
             .collect(),
+        idle_minutes: settings.sessions.idle_minutes(),
+        max_hours: settings.sessions.absolute_hours(),
         saved,
         error,
     };
@@ -189,7 +203,17 @@ async fn submit(
         .map(|(_, v)| v.clone())
         .collect();
     let practice = (slug.as_str(), membership.org_name.as_str());
-    let result = match SecuritySettings::parse(field("password_policy"), &roles) {
+    // A number field that is not a number is out of bounds: the bounds are the message.
+    let number = |name: &str| {
+        let raw = field(name).trim();
+        (!raw.is_empty()).then(|| raw.parse::<i64>().unwrap_or(i64::MIN))
+    };
+    let result = match SecuritySettings::parse(
+        field("password_policy"),
+        &roles,
+        number("session_idle_minutes"),
+        number("session_max_hours"),
+    ) {
         Ok(settings) => {
             state
                 .services
