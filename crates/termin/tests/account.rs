@@ -169,3 +169,68 @@ async fn another_users_device_cannot_be_seen_or_removed() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_signs_out_elsewhere() {
+    let (server, first, second) = owner_on_two_browsers().await;
+    let page = first.get("/account").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.form_csrf();
+    let wrong = first
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "nicht-es"),
+                ("new_password", "Neues&Passwort2026"),
+                ("end_other_sessions", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong
+            .body
+            .as_str()
+            .unwrap()
+            .contains("Das aktuelle Passwort stimmt nicht")
+    );
+    let weak = first
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", OWNER_PASSWORD),
+                ("new_password", "kurz"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert_eq!(second.get("/api/v1/me").await.status, 200);
+    let changed = first
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", OWNER_PASSWORD),
+                ("new_password", "Neues&Passwort2026"),
+                ("end_other_sessions", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    assert!(
+        changed
+            .body
+            .as_str()
+            .unwrap()
+            .contains("Ihr Passwort ist geändert")
+    );
+    assert_eq!(first.get("/api/v1/me").await.status, 200);
+    assert_eq!(second.get("/api/v1/me").await.status, 401);
+    let again = Browser::new(&server, FIREFOX);
+    assert_eq!(
+        again.login(OWNER_EMAIL, "Neues&Passwort2026").await.status,
+        200
+    );
+}

@@ -195,3 +195,20 @@ async fn a_new_device_login_sends_a_notice_and_this_wasnt_me_secures_the_account
     assert_eq!(confirm(&server, &reset, &code, NEW_PASSWORD).await, 204);
     assert_eq!(first.login(OWNER_EMAIL, NEW_PASSWORD).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_forgotten_password_page_sends_the_link_and_says_the_same_for_anyone() {
+    let (server, _owner) = owner().await;
+    let visitor = Browser::new(&server, FIREFOX);
+    let login = visitor.get("/login").await;
+    assert!(login.body.as_str().unwrap().contains("href=\"/reset\""));
+    assert_eq!(visitor.get("/reset").await.status, 200);
+    let unknown = visitor
+        .post_form("/reset", &[("email", "niemand@praxis.example")])
+        .await;
+    let known = visitor.post_form("/reset", &[("email", OWNER_EMAIL)]).await;
+    assert_eq!((unknown.status, known.status), (200, 200));
+    assert_eq!(unknown.body, known.body);
+    let token = link_token(&server, "/reset/").await.expect("a reset link");
+    assert_eq!(visitor.get(&format!("/reset/{token}")).await.status, 200);
+}

@@ -1,5 +1,6 @@
-//! The account-security page: second factors (with the warning that SMS is the weakest),
-//! TOTP enrolment with QR code and recovery codes, and trusted devices.
+//! The account-security page: password change, second factors (with the warning that SMS
+//! is the weakest), TOTP enrolment with QR code and recovery codes, passkeys, trusted
+//! devices and sessions.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,19 +11,22 @@ use axum::{Form, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use termin_app::auth::CurrentSession;
+use termin_domain::DomainError;
+use termin_domain::password::Password;
 
 use crate::AppState;
-use crate::error::PageError;
+use crate::error::{PageError, form_messages};
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::session::{
-    DEVICE_COOKIE, form_csrf_token, read_cookie, signed_in_form, signed_in_page,
+    Client, DEVICE_COOKIE, form_csrf_token, read_cookie, signed_in_form, signed_in_page,
     signed_out_to_login, to_login,
 };
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/account", get(page))
+        .route("/account/password", post(change_password))
         .route("/account/totp", post(start_totp))
         .route("/account/totp/confirm", post(confirm_totp))
         .route("/account/{what}/{id}/remove", post(remove_item))
@@ -58,6 +62,15 @@ struct Enrolment {
     qr_base64: String,
 }
 
+/// What the page shows once, after an action.
+#[derive(Default)]
+struct Outcome {
+    enrolment: Option<Enrolment>,
+    recovery_codes: Option<Vec<String>>,
+    password_errors: Vec<String>,
+    password_changed: bool,
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage<'a> {
@@ -66,6 +79,8 @@ struct AccountPage<'a> {
     totp_active: bool,
     enrolment: Option<Enrolment>,
     recovery_codes: Option<Vec<String>>,
+    password_errors: Vec<String>,
+    password_changed: bool,
     devices: Vec<DeviceRow>,
     passkeys: Vec<PasskeyRow>,
     sessions: Vec<SessionRow>,
@@ -80,8 +95,7 @@ async fn render_page(
     lang: Lang,
     headers: &HeaderMap,
     session: &CurrentSession,
-    enrolment: Option<Enrolment>,
-    recovery_codes: Option<Vec<String>>,
+    outcome: Outcome,
 ) -> Result<Response, PageError> {
     let err = |err| PageError { lang, err };
     let devices = state
@@ -130,13 +144,20 @@ async fn render_page(
         t: I18n::global().texts(lang),
         csrf: form_csrf_token(headers),
         totp_active: state.services.totp_active(session).await.map_err(err)?,
-        enrolment,
-        recovery_codes,
+        enrolment: outcome.enrolment,
+        recovery_codes: outcome.recovery_codes,
         devices,
         passkeys,
         sessions,
+        password_changed: outcome.password_changed,
+        password_errors: outcome.password_errors,
     };
-    render::html(lang, &page)
+    let status = if page.password_errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render::html_with_status(lang, status, &page)
 }
 
 async fn page(
@@ -145,7 +166,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     match signed_in_page(&state, lang, &headers).await? {
-        Some(session) => render_page(&state, lang, &headers, &session, None, None).await,
+        Some(session) => render_page(&state, lang, &headers, &session, Outcome::default()).await,
         None => Ok(to_login()),
     }
 }
@@ -176,7 +197,11 @@ async fn start_totp(
         secret: enrolment.secret_base32,
         qr_base64: base64::engine::general_purpose::STANDARD.encode(enrolment.qr_svg),
     };
-    render_page(&state, lang, &headers, &session, Some(shown), None).await
+    let outcome = Outcome {
+        enrolment: Some(shown),
+        ..Outcome::default()
+    };
+    render_page(&state, lang, &headers, &session, outcome).await
 }
 
 async fn confirm_totp(
@@ -194,7 +219,64 @@ async fn confirm_totp(
         .await
         .map_err(|err| PageError { lang, err })?;
     let codes = codes.iter().map(|c| c.reveal().to_owned()).collect();
-    render_page(&state, lang, &headers, &session, None, Some(codes)).await
+    let outcome = Outcome {
+        recovery_codes: Some(codes),
+        ..Outcome::default()
+    };
+    render_page(&state, lang, &headers, &session, outcome).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    /// A checkbox: present when ticked.
+    end_other_sessions: Option<String>,
+}
+
+/// `POST /account/password`: the current password (which is also the confirmation a
+/// sensitive action needs), the new one, and whether to sign out everywhere else.
+async fn change_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Client(client): Client,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in_form(&state, lang, &headers, &form.csrf).await? else {
+        return Ok(to_login());
+    };
+    let t = I18n::global().texts(lang);
+    let result = state
+        .services
+        .change_password(
+            &session,
+            &Password::new(form.current_password),
+            &Password::new(form.new_password),
+            form.end_other_sessions.is_some(),
+            &client,
+        )
+        .await;
+    let outcome = match result {
+        Ok(()) => Outcome {
+            password_changed: true,
+            ..Outcome::default()
+        },
+        Err(DomainError::Invalid(_)) => Outcome {
+            password_errors: vec![t.get("account.password_wrong").to_owned()],
+            ..Outcome::default()
+        },
+        Err(err @ DomainError::PasswordPolicy { .. }) => Outcome {
+            password_errors: form_messages(&err, ""),
+            ..Outcome::default()
+        },
+        Err(err) => return Err(PageError { lang, err }),
+    };
+    render_page(&state, lang, &headers, &session, outcome).await
 }
 
 /// What a "remove" button on the account page removes.
@@ -242,7 +324,7 @@ async fn remove_item(
         _ => {
             return Err(PageError {
                 lang,
-                err: termin_domain::DomainError::NotFound,
+                err: DomainError::NotFound,
             });
         }
     };

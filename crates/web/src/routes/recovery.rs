@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/password-reset", post(request_reset))
         .route("/api/v1/auth/password-reset/confirm", post(confirm_reset))
         .route("/api/v1/auth/not-me", post(not_me_api))
+        .route("/reset", get(request_form).post(request_submit))
         .route("/reset/{token}", get(reset_form).post(reset_submit))
         .route("/not-me/{token}", get(not_me_form).post(not_me_submit))
 }
@@ -101,6 +102,45 @@ async fn not_me_api(
 ) -> Result<StatusCode, ApiError> {
     state.services.not_me(&body.token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+struct ResetRequestPage<'a> {
+    t: Texts<'a>,
+    sent: bool,
+}
+
+/// "Forgot your password?": asks for the e-mail address.
+async fn request_form(lang: Lang) -> Result<Response, PageError> {
+    render::html(
+        lang,
+        &ResetRequestPage {
+            t: I18n::global().texts(lang),
+            sent: false,
+        },
+    )
+}
+
+/// Sends the reset link if the address has an account; the page says the same either way.
+async fn request_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    Form(form): Form<ResetRequest>,
+) -> Result<Response, PageError> {
+    state
+        .services
+        .request_password_reset(&form.email, &client)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    render::html(
+        lang,
+        &ResetRequestPage {
+            t: I18n::global().texts(lang),
+            sent: true,
+        },
+    )
 }
 
 #[derive(Template)]
