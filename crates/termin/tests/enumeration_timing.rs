@@ -11,24 +11,12 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use termin::config::RawConfig;
+use termin_testkit::guards::no_sign_in_guards;
 use termin_testkit::{Browser, CHROME, FIREFOX, OWNER_EMAIL, TestServer};
 
 const WRONG: &str = "Falsch-Geraten-1!";
 /// Allowed difference of the medians.
 const NOISE: Duration = Duration::from_millis(5);
-
-/// Neither accounts nor sources are delayed, locked or blocked while measuring: the
-/// comparison is of the plain paths (locked accounts take the unknown address's path).
-fn no_guards(raw: &mut RawConfig) {
-    raw.lockout.max_failures_per_ip = 1_000_000;
-    raw.lockout.max_accounts_per_ip = 1_000_000;
-    raw.lockout.max_failures_per_network = 1_000_000;
-    raw.lockout.max_accounts_per_network = 1_000_000;
-    raw.lockout.delay_after_failures = 1_000_000;
-    raw.lockout.lock_after_failures = 1_000_000;
-    raw.lockout.permanent_lock_after_failures = 1_000_000;
-}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -66,7 +54,10 @@ where
 
 #[tokio::test]
 async fn unknown_and_known_addresses_take_the_same_time() {
-    let server = TestServer::builder().configure(no_guards).start().await;
+    let server = TestServer::builder()
+        .configure(no_sign_in_guards)
+        .start()
+        .await;
     server.with_practice().await;
     server.signed_in_owner(FIREFOX).await;
     let client = Browser::new(&server, CHROME);

@@ -89,12 +89,11 @@ async fn sensitive_actions_need_the_password_within_ten_minutes() {
     assert_eq!(owner.put(SETTINGS, &settings(30, 12)).await.status, 403);
 }
 
-#[tokio::test]
-async fn a_page_asks_for_the_password_and_returns_to_the_page() {
-    let (server, owner) = owner().await;
-    minutes(&server, 11);
+/// Opens the security settings page (looking needs no confirmation) and saves the
+/// length-only rule with it.
+async fn save_settings_page(owner: &Browser) -> termin_testkit::Answer {
     let page = owner.get("/practices/praxis-am-see/security").await;
-    assert_eq!(page.status, 200, "looking needs no confirmation");
+    assert_eq!(page.status, 200);
     let csrf = page.form_csrf();
     let fields = [
         ("csrf", csrf.as_str()),
@@ -102,9 +101,16 @@ async fn a_page_asks_for_the_password_and_returns_to_the_page() {
         ("session_idle_minutes", "30"),
         ("session_max_hours", "12"),
     ];
-    let asked = owner
+    owner
         .post_form("/practices/praxis-am-see/security", &fields)
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn a_page_asks_for_the_password_and_returns_to_the_page() {
+    let (server, owner) = owner().await;
+    minutes(&server, 11);
+    let asked = save_settings_page(&owner).await;
     assert_eq!(asked.status, 303);
     assert_eq!(
         asked.headers["location"],
@@ -135,17 +141,7 @@ async fn a_page_asks_for_the_password_and_returns_to_the_page() {
         .await;
     assert_eq!(back.status, 303);
     assert_eq!(back.headers["location"], next);
-    let page = owner.get(next).await;
-    let csrf = page.form_csrf();
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("password_policy", "length_only"),
-        ("session_idle_minutes", "30"),
-        ("session_max_hours", "12"),
-    ];
-    let saved = owner
-        .post_form("/practices/praxis-am-see/security", &fields)
-        .await;
+    let saved = save_settings_page(&owner).await;
     assert_eq!(saved.status, 200);
     assert_eq!(
         owner.get(SETTINGS).await.body["password_policy"],

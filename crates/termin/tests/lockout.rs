@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use termin::config::RawConfig;
 use termin_domain::Clock;
 use termin_domain::guard::LoginSubject;
+use termin_testkit::guards::no_source_blocks;
 use termin_testkit::{
     Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestDb, TestServer,
 };
@@ -22,14 +23,6 @@ use termin_testkit::{
 const WRONG: &str = "Falsch-Geraten-1!";
 const ADMIN: (&str, &str, &str) = ("lena@praxis.example", "+4915112340001", "administrator");
 const ADMIN_PASSWORD: &str = "Regen&Schirm2026";
-
-/// Sources are never blocked (for tests about accounts).
-fn no_source_blocks(raw: &mut RawConfig) {
-    raw.lockout.max_failures_per_ip = 1_000_000;
-    raw.lockout.max_accounts_per_ip = 1_000_000;
-    raw.lockout.max_failures_per_network = 1_000_000;
-    raw.lockout.max_accounts_per_network = 1_000_000;
-}
 
 /// A practice with its owner signed in, on SQLite unless a database is given.
 async fn practice_on(db: Option<TestDb>, configure: fn(&mut RawConfig)) -> (TestServer, Browser) {

@@ -13,6 +13,7 @@
 
 mod browser;
 mod db;
+pub mod guards;
 mod passkey;
 pub mod pki;
 mod server;

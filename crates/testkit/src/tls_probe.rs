@@ -20,6 +20,22 @@ pub struct Negotiated {
     pub peer_chain: Vec<CertificateDer<'static>>,
 }
 
+/// The certificates in `roots_pem` as trust anchors, and the crypto provider.
+fn roots_and_provider(
+    roots_pem: &[u8],
+) -> Result<(RootCertStore, Arc<rustls::crypto::CryptoProvider>), String> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(roots_pem) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((
+        roots,
+        Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+    ))
+}
+
 /// Handshakes with `addr` as `localhost`, trusting the certificates in `roots_pem`.
 pub fn handshake(
     addr: SocketAddr,
@@ -27,13 +43,7 @@ pub fn handshake(
     versions: &[&'static SupportedProtocolVersion],
     alpn: &[&[u8]],
 ) -> Result<Negotiated, String> {
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(roots_pem) {
-        roots
-            .add(cert.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (roots, provider) = roots_and_provider(roots_pem)?;
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
@@ -189,13 +199,7 @@ pub fn time_until_closed(
     partial: &[u8],
     patience: Duration,
 ) -> Result<Option<Duration>, String> {
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(roots_pem) {
-        roots
-            .add(cert.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (roots, provider) = roots_and_provider(roots_pem)?;
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?

@@ -13,6 +13,17 @@ pub fn html(lang: Lang, page: &impl Template) -> Result<Response, PageError> {
     html_with_status(lang, StatusCode::OK, page)
 }
 
+/// Renders a form page: 422 when the submitted form was refused (the page shows why), else
+/// 200.
+pub fn form_page(lang: Lang, refused: bool, page: &impl Template) -> Result<Response, PageError> {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html_with_status(lang, status, page)
+}
+
 pub fn html_with_status(
     lang: Lang,
     status: StatusCode,

@@ -152,12 +152,7 @@ async fn render_page(
         password_changed: outcome.password_changed,
         password_errors: outcome.password_errors,
     };
-    let status = if page.password_errors.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
-    render::html_with_status(lang, status, &page)
+    render::form_page(lang, !page.password_errors.is_empty(), &page)
 }
 
 async fn page(

@@ -201,12 +201,7 @@ async fn render_verify(
         steps,
         failed,
     };
-    let status = if failed {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render::html_with_status(lang, status, &page)
+    render::form_page(lang, failed, &page)
 }
 
 async fn verify_form(

@@ -130,12 +130,7 @@ fn render_page(
         saved,
         error,
     };
-    let status = if page.error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    render::html_with_status(lang, status, &page)
+    render::form_page(lang, page.error.is_some(), &page)
 }
 
 /// The catalogue key of a role's display name.
