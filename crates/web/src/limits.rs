@@ -81,10 +81,17 @@ struct Meter {
     interval: i64,
     /// How far ahead of now the next arrival time may run: the burst.
     tolerance: i64,
-    next_arrival: Mutex<HashMap<IpAddr, i64>>,
+    table: Mutex<Table>,
 }
 
-/// Sources remembered before stale entries are swept.
+/// The next arrival time per source, and the size at which stale entries are next swept.
+#[derive(Debug)]
+struct Table {
+    next_arrival: HashMap<IpAddr, i64>,
+    sweep_at: usize,
+}
+
+/// Sources remembered before stale entries are first swept.
 const SWEEP_AT: usize = 10_000;
 
 impl Meter {
@@ -93,19 +100,30 @@ impl Meter {
         Self {
             interval,
             tolerance: interval * i64::from(burst.max(1).saturating_sub(1)),
-            next_arrival: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table {
+                next_arrival: HashMap::new(),
+                sweep_at: SWEEP_AT,
+            }),
         }
     }
 
     /// Admits one request from `source` at `now` (microseconds), or tells how many seconds
     /// until it would be admitted.
     fn admit(&self, source: IpAddr, now: i64) -> Result<(), u32> {
-        let mut table = self
-            .next_arrival
+        let mut guard = self
+            .table
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if table.len() >= SWEEP_AT {
+        let Table {
+            next_arrival: table,
+            sweep_at,
+        } = &mut *guard;
+        if table.len() >= *sweep_at {
+            // Sources whose next arrival has passed are as good as new. Sweep again only
+            // when the table has doubled, so that many live sources cannot make every
+            // request pay for a sweep.
             table.retain(|_, next| *next > now);
+            *sweep_at = (table.len() * 2).max(SWEEP_AT);
         }
         let next = table.get(&source).copied().unwrap_or(now).max(now);
         let ahead = next - now;
@@ -212,6 +230,23 @@ mod tests {
         assert_eq!(meter.admit(ip, 0), Ok(()));
         assert_eq!(meter.admit(ip, 0), Err(10));
         assert_eq!(meter.admit(ip, 9 * SEC + 1), Err(1));
+    }
+
+    #[test]
+    fn stale_sources_are_swept_and_live_ones_kept() {
+        let meter = Meter::new(60, 1);
+        for i in 0..SWEEP_AT {
+            let ip = IpAddr::from([10, 0, (i / 256) as u8, (i % 256) as u8]);
+            assert_eq!(meter.admit(ip, 0), Ok(()));
+        }
+        let live: IpAddr = "192.0.2.1".parse().unwrap();
+        // Two seconds later every entry is stale: the sweep leaves only the newcomer.
+        assert_eq!(meter.admit(live, 2 * SEC), Ok(()));
+        let table = meter.table.lock().unwrap();
+        assert_eq!(table.next_arrival.len(), 1);
+        assert_eq!(table.sweep_at, SWEEP_AT);
+        drop(table);
+        assert!(meter.admit(live, 2 * SEC).is_err(), "the live entry still counts");
     }
 
     #[test]
