@@ -135,10 +135,17 @@ fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The services every entry point shares: one hashing slot per CPU.
+/// The services every entry point shares. Password hashing gets one slot per CPU but one,
+/// so that a flood of sign-ins (each admitted one costs a hash) always leaves a CPU for
+/// everybody else's requests (measured in docs/BENCHMARKS.md).
 pub fn services(store: Store, clock: Arc<dyn Clock>) -> Services {
     let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-    Services::new(store, clock, PasswordHasher::new(HashCost::default(), cpus))
+    let slots = cpus.saturating_sub(1).max(1);
+    Services::new(
+        store,
+        clock,
+        PasswordHasher::new(HashCost::default(), slots),
+    )
 }
 
 /// How often the outbox is checked for due messages.

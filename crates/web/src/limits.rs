@@ -246,7 +246,10 @@ mod tests {
         assert_eq!(table.next_arrival.len(), 1);
         assert_eq!(table.sweep_at, SWEEP_AT);
         drop(table);
-        assert!(meter.admit(live, 2 * SEC).is_err(), "the live entry still counts");
+        assert!(
+            meter.admit(live, 2 * SEC).is_err(),
+            "the live entry still counts"
+        );
     }
 
     #[test]
