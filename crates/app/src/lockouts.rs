@@ -4,8 +4,9 @@
 
 use jiff::SignedDuration;
 use termin_domain::DomainError;
+use termin_domain::guard::LoginSubject;
 use termin_domain::ids::UserId;
-use termin_storage::{FailureRecord, LockedAccount, Membership, NewSecurityEvent, SourceBlock};
+use termin_storage::{FailureRecord, LockedAccount, Membership, NewSecurityEvent, SeenBlock};
 
 use crate::Services;
 use crate::auth::CurrentSession;
@@ -24,7 +25,7 @@ pub const FAILURES_KEPT_FOR: SignedDuration = SignedDuration::from_hours(30 * 24
 pub struct LockoutOverview {
     pub members: Vec<termin_storage::Member>,
     pub locked_accounts: Vec<LockedAccount>,
-    pub blocked_sources: Vec<SourceBlock>,
+    pub blocked_sources: Vec<SeenBlock>,
     pub recent_failures: Vec<FailureRecord>,
 }
 
@@ -50,25 +51,31 @@ impl Services {
         Ok(membership)
     }
 
-    /// A member of the administrator's practice whom they may act on: someone of a role
-    /// they could grant (an administrator cannot act on an owner). Others are "not found"
-    /// or forbidden.
+    /// A member of the administrator's practice whom they may act on. Unlocking and ending
+    /// sessions act on the whole account, so the administrator must be able to grant the
+    /// member's role in *every* practice the member belongs to (an administrator cannot act
+    /// on an owner, here or elsewhere). A non-member is "not found".
     async fn managed_member(
         &self,
+        actor: UserId,
         admin: &Membership,
         user: UserId,
-    ) -> Result<Membership, DomainError> {
-        let member = self
-            .store
-            .memberships_of(user)
-            .await?
-            .into_iter()
-            .find(|m| m.org_id == admin.org_id)
-            .ok_or(DomainError::NotFound)?;
-        if !admin.role.may_grant(member.role) {
-            return Err(DomainError::Forbidden);
+    ) -> Result<(), DomainError> {
+        let theirs = self.store.memberships_of(user).await?;
+        if !theirs.iter().any(|m| m.org_id == admin.org_id) {
+            return Err(DomainError::NotFound);
         }
-        Ok(member)
+        let ours = self.store.memberships_of(actor).await?;
+        for member in &theirs {
+            let may = ours
+                .iter()
+                .find(|m| m.org_id == member.org_id)
+                .is_some_and(|m| m.role.manages_users() && m.role.may_grant(member.role));
+            if !may {
+                return Err(DomainError::Forbidden);
+            }
+        }
+        Ok(())
     }
 
     pub async fn lockout_overview(
@@ -99,11 +106,17 @@ impl Services {
         user: UserId,
     ) -> Result<(), DomainError> {
         let admin = self.admin_membership(session, org).await?;
-        self.managed_member(&admin, user).await?;
+        self.managed_member(session.user_id, &admin, user).await?;
         self.require_fresh(session)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let was_locked = tx.reset_guards_of(user, now).await?;
+        let address = self
+            .store
+            .find_user(user)
+            .await?
+            .map(|u| LoginSubject::for_email(u.email.as_str()))
+            .ok_or(DomainError::NotFound)?;
+        let was_locked = tx.reset_guards_of(user, &address, now).await?;
         tx.insert_security_event(&NewSecurityEvent {
             kind: "account_unlocked",
             user_id: Some(user),
@@ -130,14 +143,15 @@ impl Services {
         self.require_fresh(session)?;
         let now = self.clock.now();
         let since = now.checked_sub(FAILURES_SHOWN_FOR).unwrap_or(now);
-        if !self
-            .store
-            .blocks_seen_by(admin.org_id, since, now)
-            .await?
+        let seen = self.store.blocks_seen_by(admin.org_id, since, now).await?;
+        let block = seen
             .iter()
-            .any(|b| b.source == source)
-        {
-            return Err(DomainError::NotFound);
+            .find(|b| b.block.source == source)
+            .ok_or(DomainError::NotFound)?;
+        if !block.only_ours {
+            // It also tried other practices' accounts (or unknown addresses): lifting it
+            // would lift it for them too. The operator does that (`termin unblock`).
+            return Err(DomainError::Forbidden);
         }
         let mut tx = self.store.begin().await?;
         if !tx.end_source_block(source, now).await? {
@@ -166,7 +180,7 @@ impl Services {
         user: UserId,
     ) -> Result<u64, DomainError> {
         let admin = self.admin_membership(session, org).await?;
-        self.managed_member(&admin, user).await?;
+        self.managed_member(session.user_id, &admin, user).await?;
         self.require_fresh(session)?;
         let now = self.clock.now();
         // The administrator's own current session stays when they end their own.

@@ -5,8 +5,12 @@
 //! Per account (in fact per e-mail address tried, so that an unknown address behaves exactly
 //! like a known one): from the fifth failure in a row each further attempt must wait a
 //! growing delay (1, 2, 4, 8, then 10 s); every tenth failure locks the address, 15 minutes
-//! first and twice as long each time after; 100 failures within 24 hours lock it until an
-//! administrator unlocks it or the password is reset. A completed login resets everything.
+//! first and twice as long each time after, up to two hours; 100 failures within 24 hours
+//! lock it until an administrator unlocks it or the password is reset. Only checked attempts
+//! count as failures: one refused inside a delay or lock costs the attacker nothing, so it
+//! must not bring the permanent lock nearer (that would let anyone lock anyone out for good
+//! with a hundred quick requests). With the two-hour ceiling a hundred real guesses fit into
+//! a day (about 14 hours). A completed login resets everything.
 //!
 //! Per source (an IP address, and its /24 or /64 network): too many failures, or failures
 //! against too many different addresses (credential stuffing), block the source's sign-in
@@ -40,7 +44,7 @@ impl Default for AccountPolicy {
             max_delay: SignedDuration::from_secs(10),
             lock_after: 10,
             first_lock: SignedDuration::from_mins(15),
-            max_lock: SignedDuration::from_hours(24),
+            max_lock: SignedDuration::from_hours(2),
             permanent_after: 100,
             permanent_window: SignedDuration::from_hours(24),
         }
@@ -128,7 +132,7 @@ impl AccountPolicy {
         }
     }
 
-    /// Whether `failures_in_window` failures (refused attempts included) lock permanently.
+    /// Whether `failures_in_window` checked failures lock permanently.
     pub fn locks_permanently(&self, failures_in_window: u32) -> bool {
         failures_in_window >= self.permanent_after
     }
@@ -266,6 +270,22 @@ impl LoginSubject {
     }
 }
 
+/// The key a client address is metered under: an IPv4 address as it is (also when it comes
+/// IPv4-mapped), an IPv6 address by its /64 network, because one subscriber holds a whole
+/// /64 and could otherwise rotate through it.
+pub fn meter_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 /// Where an attempt came from: the address and its network (/24 for IPv4, /64 for IPv6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -326,7 +346,8 @@ mod tests {
         assert_eq!(policy.lock_for(11), None);
         assert_eq!(policy.lock_for(20), Some(SignedDuration::from_mins(30)));
         assert_eq!(policy.lock_for(30), Some(SignedDuration::from_mins(60)));
-        assert_eq!(policy.lock_for(90), Some(SignedDuration::from_hours(24)));
+        assert_eq!(policy.lock_for(50), Some(SignedDuration::from_hours(2)));
+        assert_eq!(policy.lock_for(90), Some(SignedDuration::from_hours(2)));
         assert_eq!(policy.lock_for(0), None);
     }
 
@@ -419,6 +440,17 @@ mod tests {
         );
         assert_eq!(Source::of("::ffff:10.1.2.3").network, "10.1.2.0/24");
         assert_eq!(Source::of("unknown").network, "unknown");
+    }
+
+    #[test]
+    fn ipv6_clients_are_metered_by_their_slash_64() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(meter_key(a), meter_key(b));
+        assert_ne!(meter_key(a), meter_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(meter_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -80,6 +80,15 @@ pub struct SourceBlock {
     pub blocked_until: Timestamp,
 }
 
+/// A blocked source as one practice's administrators see it.
+#[derive(Debug, Clone)]
+pub struct SeenBlock {
+    pub block: SourceBlock,
+    /// Every recent failure from the source was against this practice's members, so its
+    /// administrators may lift the block; otherwise it is the operator's to lift.
+    pub only_ours: bool,
+}
+
 /// A security event: a lock, block, unlock or unblock.
 #[derive(Debug, Clone)]
 pub struct NewSecurityEvent<'a> {
@@ -199,22 +208,30 @@ impl Tx {
         Ok(())
     }
 
-    /// [`Tx::reset_guard`] for every address guard of an account; `true` if it was locked.
-    pub async fn reset_guards_of(&mut self, user: UserId, now: Timestamp) -> StoreResult<bool> {
+    /// [`Tx::reset_guard`] for every guard of an account: those linked to it and the one
+    /// of its current address (which may predate the account); `true` if one was locked.
+    pub async fn reset_guards_of(
+        &mut self,
+        user: UserId,
+        address: &LoginSubject,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
         let locked: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_guards WHERE user_id = $1 \
+            "SELECT COUNT(*) FROM login_guards WHERE (user_id = $1 OR subject = $3) \
              AND (locked_permanently <> 0 OR locked_until > $2)",
         )
         .bind(user.to_string())
         .bind(to_db(now))
+        .bind(address.as_str())
         .fetch_one(&mut *self.inner)
         .await?;
         sqlx::query(
             "UPDATE login_guards SET failures = 0, last_attempt_at = NULL, locked_until = NULL, \
-             locked_permanently = 0, counted_since = $1 WHERE user_id = $2",
+             locked_permanently = 0, counted_since = $1 WHERE user_id = $2 OR subject = $3",
         )
         .bind(to_db(now))
         .bind(user.to_string())
+        .bind(address.as_str())
         .execute(&mut *self.inner)
         .await?;
         Ok(locked > 0)
@@ -237,8 +254,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Failures of `subject` since `since` that still count (none from before the last
-    /// reset).
+    /// Checked failures of `subject` since `since` that still count (none from before the
+    /// last reset; refused attempts cost the attacker nothing and do not count).
     pub async fn failures_of_subject_since(
         &mut self,
         subject: &LoginSubject,
@@ -246,6 +263,7 @@ impl Tx {
     ) -> StoreResult<u32> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM auth_failures f WHERE f.subject = $1 AND f.at >= $2 \
+             AND f.kind <> 'refused' \
              AND f.at >= (SELECT g.counted_since FROM login_guards g WHERE g.subject = $1)",
         )
         .bind(subject.as_str())
@@ -420,9 +438,15 @@ impl Store {
         org: OrgId,
         since: Timestamp,
         now: Timestamp,
-    ) -> StoreResult<Vec<SourceBlock>> {
+    ) -> StoreResult<Vec<SeenBlock>> {
         sqlx::query(
-            "SELECT b.source, b.kind, b.reason, b.level, b.blocked_at, b.blocked_until \
+            "SELECT b.source, b.kind, b.reason, b.level, b.blocked_at, b.blocked_until, \
+             CAST(CASE WHEN EXISTS ( \
+               SELECT 1 FROM auth_failures o WHERE o.at >= $3 \
+               AND (o.ip = b.source OR o.network = b.source) \
+               AND (o.user_id IS NULL OR o.user_id NOT IN \
+                 (SELECT m2.user_id FROM memberships m2 WHERE m2.org_id = $2))) \
+             THEN 0 ELSE 1 END AS BIGINT) AS only_ours \
              FROM source_blocks b WHERE b.blocked_until > $1 AND EXISTS ( \
                SELECT 1 FROM auth_failures f JOIN memberships m ON m.user_id = f.user_id \
                WHERE m.org_id = $2 AND f.at >= $3 AND (f.ip = b.source OR f.network = b.source)) \
@@ -434,7 +458,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(block_from_row)
+        .map(|row| {
+            Ok(SeenBlock {
+                block: block_from_row(row)?,
+                only_ours: row.try_get::<i64, _>("only_ours")? != 0,
+            })
+        })
         .collect()
     }
 

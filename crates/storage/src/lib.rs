@@ -36,7 +36,7 @@ pub use error::StorageError;
 pub use factors::TotpSecrets;
 pub use guard::{
     FailureKind, FailureRecord, LockedAccount, NewFailure, NewSecurityEvent, SecurityEvent,
-    SourceBlock,
+    SeenBlock, SourceBlock,
 };
 pub use invitations::{AcceptedInvitation, NewInvitation};
 pub use migrate::{MigrationReport, Readiness};

@@ -191,15 +191,16 @@ impl Tx {
         stage: SessionStage,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let authenticated_at = (stage == SessionStage::Authenticated).then(|| to_db(now));
+        // The fresh-authentication window runs from the password (when the pending login
+        // started), not from the second step.
         let result = sqlx::query(
             "UPDATE sessions SET stage = $1, token_hash = $2, csrf_hash = $3, \
-             authenticated_at = $4, last_seen_at = $5 WHERE id = $6 AND stage = 'pending'",
+             authenticated_at = CASE WHEN $1 = 'authenticated' THEN created_at ELSE NULL END, \
+             last_seen_at = $4 WHERE id = $5 AND stage = 'pending'",
         )
         .bind(stage.as_str())
         .bind(new_token.to_hex())
         .bind(new_csrf.to_hex())
-        .bind(authenticated_at)
         .bind(to_db(now))
         .bind(id)
         .execute(&mut *self.inner)

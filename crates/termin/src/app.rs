@@ -278,14 +278,7 @@ impl App {
             .acceptor(acceptor)
             .handle(Handle::with_control(control.clone()))
             .first_request_timeout(limits.first_request_timeout);
-        let builder = https.http_builder();
-        builder
-            .http1()
-            .header_read_timeout(limits.header_read_timeout)
-            .max_buf_size(limits.max_header_bytes.max(8192));
-        builder
-            .http2()
-            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        harden(https.http_builder(), limits);
         let https = https.serve(router.into_make_service_with_connect_info::<SocketAddr>());
         let mut servers = tokio::task::JoinSet::new();
         servers.spawn(https);
@@ -297,9 +290,14 @@ impl App {
                 .as_ref()
                 .map(|u| u.origin().ascii_serialization());
             let router = termin_web::https_redirect_router(self.info.https_addr.port(), origin);
-            let plain = axum_server::from_tcp(listener)?
+            // The same caps and timeouts as HTTPS: a flood on port 80 must not use up the
+            // process's file descriptors either.
+            let mut plain = axum_server::from_tcp(listener)?
+                .acceptor(LimitedAcceptor::new(limits))
                 .handle(Handle::with_control(control.clone()))
-                .serve(router.into_make_service());
+                .first_request_timeout(limits.first_request_timeout);
+            harden(plain.http_builder(), limits);
+            let plain = plain.serve(router.into_make_service());
             servers.spawn(plain);
         }
         let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(());
@@ -351,6 +349,20 @@ impl App {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Header-read timeout (slowloris) and header size limits on a listener's HTTP builder.
+fn harden(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    limits: &crate::connections::ConnectionLimits,
+) {
+    builder
+        .http1()
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
 }
 
 fn flatten(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {

@@ -3,15 +3,15 @@
 //! The header-read timeout, header size and first-request timeout are set on the HTTP
 //! builder in `app.rs`.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum_server::accept::Accept;
+use termin_web::limits::{PerSource, SourcePlace};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -40,39 +40,29 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Counts open connections per address; a connection gives its place back when dropped.
+/// Counts open connections in all and per address (IPv6 by its /64); a connection gives
+/// its place back when dropped.
 #[derive(Debug, Clone)]
 pub struct LimitedAcceptor {
     total: Arc<Semaphore>,
-    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    max_per_ip: usize,
+    per_source: PerSource,
 }
 
 impl LimitedAcceptor {
     pub fn new(limits: &ConnectionLimits) -> Self {
         Self {
             total: Arc::new(Semaphore::new(limits.max_connections.max(1))),
-            per_ip: Arc::new(Mutex::new(HashMap::new())),
-            max_per_ip: limits.max_connections_per_ip.max(1),
+            per_source: PerSource::new(limits.max_connections_per_ip),
         }
     }
 
     /// A place for one more connection from `ip`, or `None` when a cap is reached.
     fn admit(&self, ip: IpAddr) -> Option<Place> {
         let permit = self.total.clone().try_acquire_owned().ok()?;
-        let mut table = self
-            .per_ip
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let open = table.entry(ip).or_insert(0);
-        if *open >= self.max_per_ip {
-            return None;
-        }
-        *open += 1;
+        let source = self.per_source.take(ip)?;
         Some(Place {
             _permit: permit,
-            ip,
-            per_ip: self.per_ip.clone(),
+            _source: source,
         })
     }
 }
@@ -81,23 +71,7 @@ impl LimitedAcceptor {
 #[derive(Debug)]
 struct Place {
     _permit: OwnedSemaphorePermit,
-    ip: IpAddr,
-    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let mut table = self
-            .per_ip
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(open) = table.get_mut(&self.ip) {
-            *open = open.saturating_sub(1);
-            if *open == 0 {
-                table.remove(&self.ip);
-            }
-        }
-    }
+    _source: SourcePlace,
 }
 
 /// A stream that holds its connection's place until it is dropped.

@@ -210,3 +210,25 @@ async fn by_default_an_active_session_ends_after_twelve_hours() {
     minutes(&server, 1);
     assert_eq!(owner.get("/api/v1/me").await.status, 401, "12 h");
 }
+
+#[tokio::test]
+async fn the_ten_minutes_run_from_the_password_not_from_the_second_step() {
+    let (server, _owner) = owner().await;
+    let browser = Browser::new(&server, termin_testkit::CHROME);
+    assert_eq!(
+        browser
+            .login(termin_testkit::OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+    minutes(&server, 9);
+    let code = server.latest_code("sms", termin_testkit::OWNER_PHONE).await;
+    assert_eq!(
+        browser.verify("sms", &code).await.body["status"],
+        "authenticated"
+    );
+    minutes(&server, 1);
+    let late = browser.put(SETTINGS, &settings(30, 12)).await;
+    assert_eq!(late.body["error"], "reauthentication_required");
+}

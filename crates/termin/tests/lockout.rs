@@ -169,6 +169,25 @@ async fn each_further_lock_lasts_twice_as_long() {
     assert!(notices[1]["body"].as_str().unwrap().contains("30 minutes"));
 }
 
+/// Moves the clock just past the delay or lock that `failures` failures in a row impose.
+fn wait_out(server: &TestServer, failures: u32) {
+    let policy = termin_domain::guard::AccountPolicy::default();
+    let wait = policy
+        .lock_for(failures)
+        .unwrap_or_default()
+        .max(policy.delay(failures));
+    server.clock.advance(wait);
+}
+
+/// `count` more wrong passwords for `email`, each one checked (the clock waits out every
+/// delay and lock first); the address had no failures before or exactly those counted here.
+async fn checked_failures(server: &TestServer, browser: &Browser, email: &str, count: u32) {
+    for _ in 0..count {
+        wait_out(server, failures_of(server, email).await);
+        assert_eq!(login_status(browser, email, WRONG).await, 401);
+    }
+}
+
 async fn hammer(browser: &Browser, email: &str, times: usize) {
     for _ in 0..times {
         assert_eq!(login_status(browser, email, WRONG).await, 401);
@@ -222,25 +241,29 @@ async fn a_hundred_failures_in_a_day_lock_until_an_administrator_unlocks() {
     let (server, owner) = practice_on(None, no_source_blocks).await;
     server.join_practice(&owner, ADMIN, ADMIN_PASSWORD).await;
     let attacker = Browser::new(&server, CHROME);
-    // Five are checked, the rest refused inside the delay; refused ones count for the day.
-    hammer(&attacker, ADMIN.0, 99).await;
-    advance(&server, 3600);
+    // Refused attempts cost nothing and do not bring the permanent lock nearer.
+    hammer(&attacker, ADMIN.0, 150).await;
+    assert_eq!(failures_of(&server, ADMIN.0).await, 5);
+    checked_failures(&server, &attacker, ADMIN.0, 94).await;
     let admin = Browser::new(&server, CHROME);
+    wait_out(&server, 99);
     assert_eq!(
         login_status(&admin, ADMIN.0, ADMIN_PASSWORD).await,
         200,
         "ninety-nine failures do not lock for good"
     );
-    hammer(&attacker, ADMIN.0, 1).await;
+    checked_failures(&server, &attacker, ADMIN.0, 1).await;
     let mails = server.outbox("email").await;
-    let notice = mails_to(&mails, ADMIN.0, "gesperrt");
-    assert_eq!(notice.len(), 1, "one notice, for the permanent lock");
-    assert!(
-        notice[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("until you reset your password")
-    );
+    let permanent = mails_to(&mails, ADMIN.0, "gesperrt")
+        .into_iter()
+        .filter(|m| {
+            m["body"]
+                .as_str()
+                .unwrap()
+                .contains("until you reset your password")
+        })
+        .count();
+    assert_eq!(permanent, 1, "one notice for the permanent lock");
     advance(&server, 25 * 3600);
     assert_eq!(
         login_status(&admin, ADMIN.0, ADMIN_PASSWORD).await,
@@ -278,8 +301,11 @@ async fn a_hundred_failures_in_a_day_lock_until_an_administrator_unlocks() {
         .raw_strings("SELECT kind FROM security_events ORDER BY at, kind")
         .await;
     let events: Vec<_> = events.into_iter().flatten().collect();
+    // Ten temporary locks on the way (every tenth failure), then the permanent one.
+    let temporary = events.iter().filter(|e| *e == "account_locked").count();
+    assert_eq!(temporary, 10, "{events:?}");
     assert_eq!(
-        events,
+        events[events.len() - 2..],
         ["account_locked_permanently", "account_unlocked"],
         "{events:?}"
     );
@@ -289,8 +315,9 @@ async fn a_hundred_failures_in_a_day_lock_until_an_administrator_unlocks() {
 async fn a_password_reset_lifts_a_permanent_lock() {
     let (server, _owner) = practice_on(None, no_source_blocks).await;
     let attacker = Browser::new(&server, CHROME);
-    hammer(&attacker, OWNER_EMAIL, 100).await;
+    checked_failures(&server, &attacker, OWNER_EMAIL, 100).await;
     let owner = Browser::new(&server, FIREFOX);
+    advance(&server, 25 * 3600);
     assert_eq!(login_status(&owner, OWNER_EMAIL, OWNER_PASSWORD).await, 401);
 
     let requested = server
@@ -517,6 +544,32 @@ async fn a_network_is_blocked_and_an_administrator_can_unblock_it() {
         .flatten()
         .collect();
     assert_eq!(events, ["source_blocked", "source_unblocked"]);
+}
+
+#[tokio::test]
+async fn a_source_that_also_tried_other_accounts_is_the_operators_to_unblock() {
+    let (server, owner) = practice_on(None, |raw| {
+        no_source_blocks(raw);
+        raw.lockout.max_failures_per_ip = 3;
+    })
+    .await;
+    let attacker = Browser::from_address(&server, CHROME, ip("127.0.0.7"));
+    hammer(&attacker, OWNER_EMAIL, 2).await;
+    hammer(&attacker, "fremd@andere-praxis.example", 1).await;
+    assert_eq!(login_status(&attacker, OWNER_EMAIL, WRONG).await, 429);
+    let view = owner.get("/api/v1/security/lockouts").await;
+    let blocked = view.body["blocked_sources"].as_array().unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0]["source"], "127.0.0.7");
+    assert_eq!(blocked[0]["can_unblock"], false);
+    let lifted = owner
+        .post(
+            "/api/v1/security/blocked-sources/unblock",
+            &json!({"source": "127.0.0.7"}),
+        )
+        .await;
+    assert_eq!(lifted.status, 403);
+    assert_eq!(login_status(&attacker, OWNER_EMAIL, WRONG).await, 429);
 }
 
 #[tokio::test]

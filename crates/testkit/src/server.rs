@@ -80,6 +80,7 @@ impl TestServerBuilder {
         raw.limits.burst = 1_000_000;
         raw.limits.auth_requests_per_minute = 1_000_000;
         raw.limits.auth_burst = 1_000_000;
+        raw.limits.max_in_flight_per_ip = 1_000_000;
         for f in self.configure {
             f(&mut raw);
         }

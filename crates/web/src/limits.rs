@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use termin_domain::guard::meter_key;
 use termin_domain::{Clock, DomainError};
 use tokio::sync::Semaphore;
 
@@ -32,6 +33,9 @@ pub struct HttpLimits {
     pub auth_burst: u32,
     /// Requests handled at once; more are answered 503 at once.
     pub max_in_flight: usize,
+    /// Requests of one source handled at once (so that a few slow clients cannot take all
+    /// places); more are answered 503 too.
+    pub max_in_flight_per_ip: usize,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
 }
@@ -44,6 +48,7 @@ impl Default for HttpLimits {
             auth_per_minute: 30,
             auth_burst: 15,
             max_in_flight: 512,
+            max_in_flight_per_ip: 32,
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 256 * 1024,
         }
@@ -137,6 +142,65 @@ impl Meter {
     }
 }
 
+/// Places per source: at most `max` held at once by one source (a client address, IPv6 by
+/// its /64). A place is given back when its [`SourcePlace`] is dropped. Used for requests in
+/// flight here and for open connections by the server.
+#[derive(Debug, Clone)]
+pub struct PerSource {
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    max: usize,
+}
+
+impl PerSource {
+    pub fn new(max: usize) -> Self {
+        Self {
+            held: Arc::new(Mutex::new(HashMap::new())),
+            max: max.max(1),
+        }
+    }
+
+    /// A place for `ip`, or `None` when its sources already hold `max`.
+    pub fn take(&self, ip: IpAddr) -> Option<SourcePlace> {
+        let key = meter_key(ip);
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = held.entry(key).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(SourcePlace {
+            key,
+            held: self.held.clone(),
+        })
+    }
+}
+
+/// One place taken under [`PerSource`]; dropping it gives the place back (entries that fall
+/// to zero are removed, so the table holds only sources with something open).
+#[derive(Debug)]
+pub struct SourcePlace {
+    key: IpAddr,
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for SourcePlace {
+    fn drop(&mut self) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// The shared state of the request limits.
 #[derive(Debug, Clone)]
 pub struct Limiter {
@@ -145,6 +209,7 @@ pub struct Limiter {
     general: Arc<Meter>,
     strict: Arc<Meter>,
     in_flight: Arc<Semaphore>,
+    in_flight_per_source: PerSource,
 }
 
 impl Limiter {
@@ -153,6 +218,7 @@ impl Limiter {
             general: Arc::new(Meter::new(limits.per_minute, limits.burst)),
             strict: Arc::new(Meter::new(limits.auth_per_minute, limits.auth_burst)),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            in_flight_per_source: PerSource::new(limits.max_in_flight_per_ip),
             clock,
             limits,
         }
@@ -171,12 +237,14 @@ pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Nex
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    let mut place = None;
     if let Some(source) = source.filter(|_| !UNLIMITED.contains(&path)) {
         let now = limiter.clock.now().as_microsecond();
+        let key = meter_key(source);
         let strict = is_strict(request.method(), path);
-        let admitted = limiter.general.admit(source, now).and_then(|()| {
+        let admitted = limiter.general.admit(key, now).and_then(|()| {
             if strict {
-                limiter.strict.admit(source, now)
+                limiter.strict.admit(key, now)
             } else {
                 Ok(())
             }
@@ -184,13 +252,20 @@ pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Nex
         if let Err(retry_after_secs) = admitted {
             return ApiError::Domain(DomainError::Throttled { retry_after_secs }).into_response();
         }
+        place = limiter.in_flight_per_source.take(source);
+        if place.is_none() {
+            tracing::debug!("one source's requests in flight at its cap: request shed");
+            return ApiError::Domain(DomainError::Unavailable).into_response();
+        }
     }
     // Shed at once rather than queue: a queue only makes every request late.
     let Ok(_permit) = limiter.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("overloaded: request shed");
         return ApiError::Domain(DomainError::Unavailable).into_response();
     };
-    next.run(request).await
+    let response = next.run(request).await;
+    drop(place);
+    response
 }
 
 #[cfg(test)]
@@ -250,6 +325,20 @@ mod tests {
             meter.admit(live, 2 * SEC).is_err(),
             "the live entry still counts"
         );
+    }
+
+    #[test]
+    fn places_are_capped_per_source_and_given_back() {
+        let places = PerSource::new(2);
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8::2".parse().unwrap();
+        let b: IpAddr = "127.0.0.3".parse().unwrap();
+        let first = places.take(a).unwrap();
+        let _second = places.take(same_64).unwrap();
+        assert!(places.take(a).is_none(), "a /64 is one source");
+        assert!(places.take(b).is_some());
+        drop(first);
+        assert!(places.take(a).is_some());
     }
 
     #[test]

@@ -22,21 +22,21 @@ pub struct GuardPolicy {
     pub source: SourcePolicy,
 }
 
-/// An attempt that was admitted and counted; it must end in [`Services::attempt_failed`],
-/// [`Services::attempt_passed`] or a completed login.
+/// An attempt on an account. An admitted one is counted and must end in
+/// [`Services::attempt_failed`], [`Services::attempt_passed`] or a completed login; a
+/// refused one (the account is locked or inside its delay) is not checked at all and ends in
+/// [`Services::attempt_failed`] as [`FailureKind::Refused`], after the same hashing work,
+/// so that it takes as long as a wrong password.
 #[derive(Debug)]
 pub(crate) struct Attempt {
     subject: LoginSubject,
     user: Option<UserId>,
     source: Source,
+    pub(crate) admitted: bool,
     /// The guard before this attempt, and as it stands if this attempt fails.
     before: AccountGuard,
     counted: AccountGuard,
 }
-
-/// Refused before checking: the account is locked or inside its delay.
-#[derive(Debug)]
-pub(crate) struct Refused;
 
 impl Services {
     /// Turns away a source whose sign-in attempts are blocked: 429 with the time left.
@@ -58,57 +58,60 @@ impl Services {
         Ok(source)
     }
 
-    /// Admits and counts one attempt on the account `subject` (before anything is compared),
-    /// or records it as refused.
+    /// Admits and counts one attempt on the account `subject` before anything is compared,
+    /// or refuses it (see [`Attempt`]).
     pub(crate) async fn begin_attempt(
         &self,
         subject: LoginSubject,
         user: Option<&UserRecord>,
         client: &ClientInfo,
-    ) -> Result<Result<Attempt, Refused>, DomainError> {
+    ) -> Result<Attempt, DomainError> {
         let source = self.refuse_blocked_source(client).await?;
         let now = self.clock.now();
         let user_id = user.map(|u| u.id);
         let mut tx = self.store.begin().await?;
         let guard = tx.lock_guard(&subject, user_id, now).await?;
-        if let Admission::Refused { .. } = self.guard.account.admit(&guard, now) {
-            let attempt = Attempt {
-                subject,
-                user: user_id,
-                source,
-                before: guard,
-                counted: guard,
-            };
-            self.record_failure(&mut tx, &attempt, user, FailureKind::Refused, now)
-                .await?;
-            tx.commit().await?;
-            return Ok(Err(Refused));
-        }
-        let counted = self.guard.account.count_attempt(&guard, now);
-        tx.save_guard(&subject, &counted).await?;
+        let admitted = self.guard.account.admit(&guard, now) == Admission::Allowed;
+        let counted = if admitted {
+            let counted = self.guard.account.count_attempt(&guard, now);
+            tx.save_guard(&subject, &counted).await?;
+            counted
+        } else {
+            guard
+        };
         tx.commit().await?;
-        Ok(Ok(Attempt {
+        Ok(Attempt {
             subject,
             user: user_id,
             source,
+            admitted,
             before: guard,
             counted,
-        }))
+        })
     }
 
-    /// The attempt was wrong: it stays counted, may lock the account and block the source.
+    /// The attempt was wrong (or refused): it stays counted, may lock the account and block
+    /// the source.
     pub(crate) async fn attempt_failed(
         &self,
         attempt: &Attempt,
         user: Option<&UserRecord>,
         kind: FailureKind,
     ) -> Result<(), DomainError> {
+        let kind = if attempt.admitted {
+            kind
+        } else {
+            FailureKind::Refused
+        };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.lock_guard(&attempt.subject, attempt.user, now).await?;
-        if let (Some(lock), Some(user)) =
-            (self.guard.account.lock_for(attempt.counted.failures), user)
-        {
+        let lock = self
+            .guard
+            .account
+            .lock_for(attempt.counted.failures)
+            .filter(|_| attempt.admitted);
+        if let (Some(lock), Some(user)) = (lock, user) {
             let until = now.checked_add(lock).unwrap_or(now);
             self.announce_lock(&mut tx, user, Some(until), attempt.counted.failures, now)
                 .await?;
@@ -143,13 +146,19 @@ impl Services {
         user: &UserRecord,
         client: &ClientInfo,
     ) -> Result<Attempt, DomainError> {
-        self.begin_attempt(
-            LoginSubject::for_email(user.email.as_str()),
-            Some(user),
-            client,
-        )
-        .await?
-        .map_err(|Refused| DomainError::InvalidCode)
+        let attempt = self
+            .begin_attempt(
+                LoginSubject::for_email(user.email.as_str()),
+                Some(user),
+                client,
+            )
+            .await?;
+        if !attempt.admitted {
+            self.attempt_failed(&attempt, Some(user), FailureKind::Refused)
+                .await?;
+            return Err(DomainError::InvalidCode);
+        }
+        Ok(attempt)
     }
 
     /// Ends a second-factor try by its outcome: a wrong code stays counted; a step that did
@@ -180,22 +189,23 @@ impl Services {
         presented: &termin_domain::password::Password,
         client: &ClientInfo,
     ) -> Result<(), DomainError> {
-        let subject = LoginSubject::for_email(user.email.as_str());
-        let attempt = match self
-            .begin_attempt(subject.clone(), Some(user), client)
-            .await?
-        {
-            Ok(attempt) => attempt,
-            Err(Refused) => {
-                let guard = self.store.guard_of(&subject).await?.unwrap_or_default();
-                let now = self.clock.now();
-                let retry_after_secs = match self.guard.account.admit(&guard, now) {
-                    Admission::Refused { until: Some(until) } => seconds_until(now, until),
-                    _ => 60,
-                };
-                return Err(DomainError::Throttled { retry_after_secs });
-            }
-        };
+        let attempt = self
+            .begin_attempt(
+                LoginSubject::for_email(user.email.as_str()),
+                Some(user),
+                client,
+            )
+            .await?;
+        if !attempt.admitted {
+            self.attempt_failed(&attempt, Some(user), FailureKind::Refused)
+                .await?;
+            let now = self.clock.now();
+            let retry_after_secs = match self.guard.account.admit(&attempt.counted, now) {
+                Admission::Refused { until: Some(until) } => seconds_until(now, until),
+                _ => 3600,
+            };
+            return Err(DomainError::Throttled { retry_after_secs });
+        }
         if self.hasher.verify(presented, &user.password_hash).await? {
             self.attempt_passed(&attempt).await?;
             return Ok(());

@@ -49,10 +49,9 @@ impl Services {
         let subject = LoginSubject::for_email(request.email);
         let attempt = self
             .begin_attempt(subject, user.as_ref(), &request.client)
-            .await?
-            .ok();
-        let password_ok = match (&user, &attempt) {
-            (Some(user), Some(_)) => {
+            .await?;
+        let password_ok = match &user {
+            Some(user) if attempt.admitted => {
                 self.hasher
                     .verify(&request.password, &user.password_hash)
                     .await?
@@ -64,22 +63,35 @@ impl Services {
                 false
             }
         };
-        let Some(attempt) = attempt else {
-            return Err(DomainError::InvalidCredentials);
-        };
         let user = match user {
             Some(user) if password_ok => user,
             other => {
+                // Unknown, wrong or refused: the same failure record, the same answer.
                 self.attempt_failed(&attempt, other.as_ref(), FailureKind::Password)
                     .await?;
                 return Err(DomainError::InvalidCredentials);
             }
         };
+        // The password was right. Unless the login completes here, the attempt is taken
+        // back, whatever happens next (the second step counts on its own).
+        let result = self.open_session(&request, &user).await;
+        if !matches!(&result, Ok(step) if step.status == LoginStatus::Authenticated) {
+            self.attempt_passed(&attempt).await?;
+        }
+        result
+    }
+
+    /// The session of a login whose password was right: authenticated on a trusted device,
+    /// otherwise pending with the codes it needs sent.
+    async fn open_session(
+        &self,
+        request: &LoginRequest<'_>,
+        user: &UserRecord,
+    ) -> Result<LoginStep, DomainError> {
         if user.status == UserStatus::Disabled
             // After "this wasn't me" the password is considered known to an intruder.
             || self.store.password_reset_required(user.id).await?
         {
-            self.attempt_passed(&attempt).await?;
             return Err(DomainError::InvalidCredentials);
         }
         let now = self.clock.now();
@@ -101,7 +113,7 @@ impl Services {
             None => false,
         };
         let (stage, status, codes) = if user.status == UserStatus::VerificationPending {
-            let pending = pending_contacts(&user);
+            let pending = pending_contacts(user);
             let codes: Vec<CodePurpose> = pending
                 .iter()
                 .map(|c| {
@@ -147,7 +159,7 @@ impl Services {
         // Every code sent counts against the user's hourly cap, logins included.
         tx.lock_user(user.id).await?;
         for purpose in &codes {
-            self.check_code_limits(&mut tx, &user, None, *purpose, now)
+            self.check_code_limits(&mut tx, user, None, *purpose, now)
                 .await?;
         }
         tx.insert_session(&NewSession {
@@ -162,17 +174,13 @@ impl Services {
         })
         .await?;
         for purpose in codes {
-            self.send_code(&mut tx, &user, &session_id, purpose, now)
+            self.send_code(&mut tx, user, &session_id, purpose, now)
                 .await?;
         }
         if stage == SessionStage::Authenticated {
-            self.forget_failures(&mut tx, &user, now).await?;
+            self.forget_failures(&mut tx, user, now).await?;
         }
         tx.commit().await?;
-        if stage == SessionStage::Pending {
-            // The password was right: the second step counts on its own.
-            self.attempt_passed(&attempt).await?;
-        }
         log_login(user.id, &status);
         Ok(LoginStep {
             status,

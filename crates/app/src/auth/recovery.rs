@@ -10,12 +10,17 @@
 use jiff::{SignedDuration, Timestamp};
 use termin_domain::DomainError;
 use termin_domain::delivery::Message;
+use termin_domain::guard::LoginSubject;
 use termin_domain::otp::{MAX_CODE_ATTEMPTS, OneTimeCode, normalize_presented};
 use termin_domain::password::Password;
 use termin_domain::token::SecretToken;
 use termin_domain::totp::TotpSecret;
 use termin_domain::user::{Email, UserStatus};
-use termin_storage::{LinkKind, NewLink, NewSecurityEvent, Tx, UserRecord};
+use termin_storage::{FailureKind, LinkKind, NewLink, NewSecurityEvent, Tx, UserRecord};
+
+fn address_of(user: &UserRecord) -> LoginSubject {
+    LoginSubject::for_email(user.email.as_str())
+}
 
 use super::{ClientInfo, Method};
 use crate::Services;
@@ -141,7 +146,9 @@ impl Services {
         method: Method,
         code: &str,
         new_password: &Password,
+        client: &ClientInfo,
     ) -> Result<(), DomainError> {
+        self.refuse_blocked_source(client).await?;
         let token = SecretToken::parse(raw_token).map_err(|_| DomainError::NotFound)?;
         let now = self.clock.now();
         let user_id = self
@@ -185,6 +192,14 @@ impl Services {
             Method::Email | Method::RecoveryCode | Method::Passkey => false,
         };
         if !factor_ok {
+            drop(tx);
+            // Not refused by the account's lock (a reset is the way out of one), but counted
+            // like any wrong code: guessing here locks the account and blocks the source too.
+            let attempt = self
+                .begin_attempt(address_of(&user), Some(&user), client)
+                .await?;
+            self.attempt_failed(&attempt, Some(&user), FailureKind::SecondFactor)
+                .await?;
             return Err(DomainError::InvalidCode);
         }
         if !tx.use_link(&attempt.link_id, now).await? {
@@ -196,7 +211,7 @@ impl Services {
         tx.retire_links(user.id, LinkKind::Reset, now).await?;
         tx.sign_out_everywhere(user.id).await?;
         // A reset proves the account's owner: it lifts a lock, even a permanent one.
-        if tx.reset_guards_of(user.id, now).await? {
+        if tx.reset_guards_of(user.id, &address_of(&user), now).await? {
             tx.insert_security_event(&NewSecurityEvent {
                 kind: "account_unlocked",
                 user_id: Some(user.id),

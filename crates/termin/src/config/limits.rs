@@ -24,6 +24,8 @@ pub struct RawLimits {
     pub auth_burst: u32,
     /// Requests handled at once; more are answered 503 with Retry-After.
     pub max_in_flight: usize,
+    /// Requests of one client address handled at once.
+    pub max_in_flight_per_ip: usize,
     pub request_timeout_secs: u64,
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
@@ -42,6 +44,7 @@ impl Default for RawLimits {
             auth_requests_per_minute: http.auth_per_minute,
             auth_burst: http.auth_burst,
             max_in_flight: http.max_in_flight,
+            max_in_flight_per_ip: http.max_in_flight_per_ip,
             request_timeout_secs: http.request_timeout.as_secs(),
             max_body_bytes: http.max_body_bytes,
             max_header_bytes: conn.max_header_bytes,
@@ -85,6 +88,12 @@ impl RawLimits {
             )?,
             auth_burst: within("limits.auth_burst", self.auth_burst, 1, 10_000_000)?,
             max_in_flight: within("limits.max_in_flight", self.max_in_flight, 1, 1_000_000)?,
+            max_in_flight_per_ip: within(
+                "limits.max_in_flight_per_ip",
+                self.max_in_flight_per_ip,
+                1,
+                1_000_000,
+            )?,
             request_timeout: Duration::from_secs(within(
                 "limits.request_timeout_secs",
                 self.request_timeout_secs,
@@ -137,6 +146,8 @@ pub struct RawLockout {
     /// twice as long each time after.
     pub lock_after_failures: u32,
     pub first_lock_minutes: u32,
+    /// The longest a (doubling) lock lasts.
+    pub max_lock_minutes: u32,
     /// This many failures in 24 hours lock the account until an administrator unlocks it
     /// or the password is reset.
     pub permanent_lock_after_failures: u32,
@@ -161,6 +172,7 @@ impl Default for RawLockout {
             max_delay_secs: secs(account.max_delay),
             lock_after_failures: account.lock_after,
             first_lock_minutes: minutes(account.first_lock),
+            max_lock_minutes: minutes(account.max_lock),
             permanent_lock_after_failures: account.permanent_after,
             max_failures_per_ip: source.max_failures_per_ip,
             max_accounts_per_ip: source.max_accounts_per_ip,
@@ -199,6 +211,12 @@ impl RawLockout {
                 "lockout.first_lock_minutes",
                 self.first_lock_minutes,
                 1,
+                24 * 60,
+            )?)),
+            max_lock: SignedDuration::from_mins(i64::from(within(
+                "lockout.max_lock_minutes",
+                self.max_lock_minutes,
+                self.first_lock_minutes.max(1),
                 24 * 60,
             )?)),
             permanent_after: within(

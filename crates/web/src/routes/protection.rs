@@ -53,12 +53,13 @@ fn overview_json(overview: &LockoutOverview) -> serde_json::Value {
             "locked_until": a.locked_until.map(|t| t.to_string()),
             "permanent": a.locked_until.is_none(),
         })).collect::<Vec<_>>(),
-        "blocked_sources": overview.blocked_sources.iter().map(|b| json!({
-            "source": b.source,
-            "kind": b.kind.as_str(),
-            "reason": b.reason,
-            "blocked_at": b.blocked_at.to_string(),
-            "blocked_until": b.blocked_until.to_string(),
+        "blocked_sources": overview.blocked_sources.iter().map(|seen| json!({
+            "source": seen.block.source,
+            "kind": seen.block.kind.as_str(),
+            "reason": seen.block.reason,
+            "blocked_at": seen.block.blocked_at.to_string(),
+            "blocked_until": seen.block.blocked_until.to_string(),
+            "can_unblock": seen.only_ours,
         })).collect::<Vec<_>>(),
         "recent_failures": overview.recent_failures.iter().map(|f| json!({
             "at": f.at.to_string(),
@@ -151,6 +152,8 @@ struct BlockRow {
     source: String,
     reason: String,
     until: String,
+    /// Only sources that tried nothing but this practice's accounts.
+    can_unblock: bool,
 }
 
 struct FailureRow {
@@ -219,10 +222,11 @@ async fn render_page(
         blocked: overview
             .blocked_sources
             .iter()
-            .map(|b| BlockRow {
-                source: b.source.clone(),
-                reason: b.reason.clone(),
-                until: shown(b.blocked_until),
+            .map(|seen| BlockRow {
+                source: seen.block.source.clone(),
+                reason: seen.block.reason.clone(),
+                until: shown(seen.block.blocked_until),
+                can_unblock: seen.only_ours,
             })
             .collect(),
         failures: overview

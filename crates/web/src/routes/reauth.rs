@@ -69,14 +69,18 @@ fn password_field(err: DomainError) -> DomainError {
     }
 }
 
-/// Where to go afterwards: only a path of this site (never `//host` or a URL).
+/// Where to go afterwards: only a plain path of this site, made of the characters page
+/// paths use. Anything else — `//host`, a URL, a backslash, a tab or other control
+/// character that a browser would drop to leave the site — goes to the overview.
 fn safe_next(raw: Option<&str>) -> String {
     match raw {
         Some(next)
             if next.starts_with('/')
                 && !next.starts_with("//")
-                && !next.contains('\\')
-                && next.len() <= 512 =>
+                && next.len() <= 512
+                && next.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.')
+                }) =>
         {
             next.to_owned()
         }
@@ -173,6 +177,12 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/x")), "/app");
         assert_eq!(safe_next(Some("https://evil.example")), "/app");
         assert_eq!(safe_next(Some("/\\evil.example")), "/app");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/app");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/app");
+        assert_eq!(
+            safe_next(Some("/practices/praxis-am-see/security")),
+            "/practices/praxis-am-see/security"
+        );
         assert_eq!(safe_next(None), "/app");
     }
 }

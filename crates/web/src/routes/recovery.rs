@@ -74,6 +74,7 @@ fn reset_method(raw: &str) -> Result<Method, DomainError> {
 /// `POST /api/v1/auth/password-reset/confirm` `{"token","method","code","new_password"}` → 204.
 async fn confirm_reset(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<ResetConfirm>,
 ) -> Result<StatusCode, ApiError> {
     let method = reset_method(&body.method)?;
@@ -84,6 +85,7 @@ async fn confirm_reset(
             method,
             &body.code,
             &Password::new(body.new_password),
+            &client,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -172,6 +174,7 @@ async fn reset_form(
 async fn reset_submit(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     Path(token): Path<String>,
     Form(form): Form<ResetConfirm>,
 ) -> Result<Response, PageError> {
@@ -185,6 +188,7 @@ async fn reset_submit(
                     method,
                     &form.code,
                     &Password::new(form.new_password),
+                    &client,
                 )
                 .await
         }
