@@ -171,6 +171,57 @@ impl Services {
         Ok(())
     }
 
+    /// The operator lifts a block for every practice (`termin unblock`); `false` if the
+    /// source was not blocked.
+    pub async fn operator_unblock(&self, source: &str) -> Result<bool, DomainError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.end_source_block(source, now).await? {
+            return Ok(false);
+        }
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "source_unblocked",
+            user_id: None,
+            actor_id: None,
+            source: Some(source),
+            detail: "by the operator".to_owned(),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!("sign-in source unblocked by the operator");
+        Ok(true)
+    }
+
+    /// The operator unlocks an account by its address (`termin unlock`); `false` if there is
+    /// no such account or it was not locked.
+    pub async fn operator_unlock(&self, email: &str) -> Result<bool, DomainError> {
+        let Ok(email) = termin_domain::user::Email::parse(email) else {
+            return Ok(false);
+        };
+        let Some(user) = self.store.find_user_by_email(&email).await? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let address = LoginSubject::for_email(user.email.as_str());
+        if !tx.reset_guards_of(user.id, &address, now).await? {
+            return Ok(false);
+        }
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "account_unlocked",
+            user_id: Some(user.id),
+            actor_id: None,
+            source: None,
+            detail: "by the operator".to_owned(),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, "account unlocked by the operator");
+        Ok(true)
+    }
+
     /// Ends every session of a member (S6: e.g. a lost phone or a departing employee).
     /// Returns how many ended.
     pub async fn end_member_sessions(

@@ -74,6 +74,14 @@ pub enum Command {
     Migrate,
     /// Create a practice and its owner without the browser; prints the practice's slug.
     Setup(SetupArgs),
+    /// Lift the sign-in block of an address or network (e.g. 203.0.113.7 or 203.0.113.0/24)
+    /// for every practice.
+    Unblock {
+        /// The address or network, as the administrators' view shows it.
+        source: String,
+    },
+    /// Unlock an account locked after failed sign-ins, by its e-mail address.
+    Unlock { email: String },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]

@@ -545,3 +545,61 @@ fn an_unverified_remote_postgres_connection_is_warned_about() {
     ]));
     assert!(!text(&verified.stderr).contains("warning"));
 }
+
+#[tokio::test]
+async fn the_operator_lifts_a_block_and_unlocks_an_account() {
+    use termin_domain::guard::{AccountGuard, LoginSubject, SourceKind};
+    let dir = tempfile::tempdir().unwrap();
+    let email = "owner@praxis.example";
+    let created = setup(dir.path(), email, "Kx7!vbnq-Ahorn");
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let url = termin_storage::DatabaseUrl::sqlite_in(dir.path());
+    let store = termin_storage::Store::connect(&url, &termin_storage::PoolSettings::default())
+        .await
+        .unwrap();
+    let now = jiff::Timestamp::now();
+    let mut tx = store.begin().await.unwrap();
+    tx.put_source_block(&termin_storage::SourceBlock {
+        source: "203.0.113.7".to_owned(),
+        kind: SourceKind::Ip,
+        reason: "too_many_failures".to_owned(),
+        level: 1,
+        blocked_at: now,
+        blocked_until: now
+            .checked_add(jiff::SignedDuration::from_hours(1))
+            .unwrap(),
+    })
+    .await
+    .unwrap();
+    let subject = LoginSubject::for_email(email);
+    tx.lock_guard(&subject, None, now).await.unwrap();
+    tx.save_guard(
+        &subject,
+        &AccountGuard {
+            failures: 100,
+            locked_permanently: true,
+            ..AccountGuard::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+
+    let lifted = run(termin(dir.path()).args(["unblock", "203.0.113.7"]));
+    assert_eq!(lifted.status.code(), Some(0), "{}", text(&lifted.stderr));
+    assert!(text(&lifted.stdout).contains("lifted"));
+    let again = run(termin(dir.path()).args(["unblock", "203.0.113.7"]));
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("is not blocked"));
+
+    let unlocked = run(termin(dir.path()).args(["unlock", email]));
+    assert_eq!(
+        unlocked.status.code(),
+        Some(0),
+        "{}",
+        text(&unlocked.stderr)
+    );
+    let again = run(termin(dir.path()).args(["unlock", email]));
+    assert_eq!(again.status.code(), Some(1));
+}

@@ -3,6 +3,7 @@
 
 mod config_check;
 mod migrate;
+mod operator;
 mod serve;
 mod setup;
 
@@ -46,6 +47,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve => serve::run(settings).await,
         Command::Migrate => migrate::run(settings).await,
         Command::Setup(args) => setup::run(settings, args).await,
+        Command::Unblock { source } => operator::unblock(settings, &source).await,
+        Command::Unlock { email } => operator::unlock(settings, &email).await,
         Command::Config {
             action: ConfigAction::Check,
         } => config_check::run(&settings),
