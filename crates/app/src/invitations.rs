@@ -33,10 +33,10 @@ impl Services {
         org: Option<&str>,
         request: InvitationRequest<'_>,
     ) -> Result<String, DomainError> {
-        let membership = self.acting_membership(session.user_id, org).await?;
-        if !membership.role.manages_users() {
-            return Err(DomainError::Forbidden);
-        }
+        let acting = self
+            .acting_with(session, org, termin_domain::rights::Permission::ManageUsers)
+            .await?;
+        let membership = &acting.membership;
         self.require_fresh(session)?;
         let mut errors = FieldErrors::new();
         let email = errors.take("email", Email::parse(request.email));
@@ -46,7 +46,7 @@ impl Services {
         let (Some(email), Some(phone), Some(role)) = (email, phone, role) else {
             return Err(DomainError::internal("validated fields missing"));
         };
-        if !membership.role.may_grant(role) {
+        if !acting.may_give(role, &termin_domain::rights::Adjustments::default()) {
             return Err(DomainError::Forbidden);
         }
         if self.store.find_user_by_email(&email).await?.is_some() {

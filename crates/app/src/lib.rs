@@ -9,6 +9,7 @@ pub mod lockouts;
 pub mod passwords;
 pub mod practice;
 pub mod setup;
+pub mod users;
 
 use std::sync::Arc;
 

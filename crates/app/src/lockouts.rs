@@ -10,6 +10,8 @@ use termin_storage::{FailureRecord, LockedAccount, Membership, NewSecurityEvent,
 
 use crate::Services;
 use crate::auth::CurrentSession;
+use crate::users::Acting;
+use termin_domain::rights::Permission;
 
 /// How far back the administrators' view of failures reaches.
 pub const FAILURES_SHOWN_FOR: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -44,11 +46,10 @@ impl Services {
         session: &CurrentSession,
         org: Option<&str>,
     ) -> Result<Membership, DomainError> {
-        let membership = self.acting_membership(session.user_id, org).await?;
-        if !membership.role.manages_users() {
-            return Err(DomainError::Forbidden);
-        }
-        Ok(membership)
+        Ok(self
+            .acting_with(session, org, Permission::ManageUsers)
+            .await?
+            .membership)
     }
 
     /// A member of the administrator's practice whom they may act on. Unlocking and ending
@@ -70,7 +71,14 @@ impl Services {
             let may = ours
                 .iter()
                 .find(|m| m.org_id == member.org_id)
-                .is_some_and(|m| m.role.manages_users() && m.role.may_grant(member.role));
+                .is_some_and(|m| {
+                    let acting = Acting {
+                        rights: m.rights(),
+                        membership: m.clone(),
+                    };
+                    acting.rights.has(Permission::ManageUsers)
+                        && acting.may_manage(member.role, &member.adjustments)
+                });
             if !may {
                 return Err(DomainError::Forbidden);
             }

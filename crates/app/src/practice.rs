@@ -68,7 +68,14 @@ impl Services {
         session: &CurrentSession,
         org: Option<&str>,
     ) -> Result<(Membership, SecuritySettings), DomainError> {
-        let membership = self.admin_membership(session, org).await?;
+        let membership = self
+            .acting_with(
+                session,
+                org,
+                termin_domain::rights::Permission::ManageSettings,
+            )
+            .await?
+            .membership;
         let settings = membership.security.clone();
         Ok((membership, settings))
     }

@@ -47,6 +47,10 @@ id_type!(
     /// A user account; one user may belong to several practices.
     UserId
 );
+id_type!(
+    /// A practitioner: one calendar of a practice.
+    PractitionerId
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id")]

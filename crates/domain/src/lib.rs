@@ -12,6 +12,7 @@ pub mod ids;
 pub mod org;
 pub mod otp;
 pub mod password;
+pub mod rights;
 pub mod security;
 pub mod session;
 pub mod setup;

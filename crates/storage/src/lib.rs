@@ -21,6 +21,7 @@ mod migrate;
 mod orgs;
 mod outbox;
 mod passkeys;
+mod rights;
 mod sessions;
 mod setup_tokens;
 mod time;

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::{OrgId, UserId};
 use termin_domain::org::OrgSlug;
+use termin_domain::rights::{self, Adjustments, Rights};
 use termin_domain::security::SecuritySettings;
 use termin_domain::user::{Email, PhoneNumber, Role, UserStatus};
 
@@ -52,6 +53,15 @@ pub struct Membership {
     pub role: Role,
     /// The practice's account-security settings, which bind its members.
     pub security: SecuritySettings,
+    /// Adjustments of the role's preset for this member.
+    pub adjustments: Adjustments,
+}
+
+impl Membership {
+    /// The member's effective rights in this practice.
+    pub fn rights(&self) -> Rights {
+        rights::effective(self.role, &self.adjustments)
+    }
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -122,6 +132,7 @@ impl Store {
     }
 
     pub async fn memberships_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
+        let mut adjustments = self.adjustments_of_user(user).await?;
         let rows = sqlx::query(
             "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles, \
              o.session_idle_minutes, o.session_max_hours \
@@ -150,6 +161,13 @@ impl Store {
                         row.try_get::<i64, _>(7)?,
                     )
                     .ok_or_else(|| corrupt("organization security settings"))?,
+                    adjustments: Adjustments::default(),
+                })
+            })
+            .map(|m: StoreResult<Membership>| {
+                m.map(|mut m| {
+                    m.adjustments = adjustments.remove(&m.org_id).unwrap_or_default();
+                    m
                 })
             })
             .collect()
@@ -163,11 +181,19 @@ pub struct Member {
     pub email: Email,
     pub role: Role,
     pub status: UserStatus,
+    pub adjustments: Adjustments,
+}
+
+impl Member {
+    pub fn rights(&self) -> Rights {
+        rights::effective(self.role, &self.adjustments)
+    }
 }
 
 impl Store {
     /// Everyone who belongs to `org`, by e-mail address.
     pub async fn members_of(&self, org: termin_domain::ids::OrgId) -> StoreResult<Vec<Member>> {
+        let mut adjustments = self.adjustments_in(org).await?;
         let rows = sqlx::query(
             "SELECT u.id, u.email, m.role, u.status FROM memberships m \
              JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email_normalized",
@@ -188,6 +214,13 @@ impl Store {
                         .map_err(|_| corrupt("role"))?,
                     status: UserStatus::parse(&row.try_get::<String, _>(3)?)
                         .map_err(|_| corrupt("status"))?,
+                    adjustments: Adjustments::default(),
+                })
+            })
+            .map(|m: StoreResult<Member>| {
+                m.map(|mut m| {
+                    m.adjustments = adjustments.remove(&m.user_id).unwrap_or_default();
+                    m
                 })
             })
             .collect()

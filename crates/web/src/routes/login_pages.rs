@@ -339,7 +339,11 @@ async fn overview(
                 name: m.org_name.clone(),
                 slug: m.org_slug.as_str().to_owned(),
                 role_key: super::practice_security::role_label(m.role),
-                manages: m.role.manages_users(),
+                manages: {
+                    let rights = m.rights();
+                    rights.has(termin_domain::rights::Permission::ManageUsers)
+                        || rights.has(termin_domain::rights::Permission::ManageSettings)
+                },
                 needs_strong_factor: m.security.requires_strong_factor(m.role)
                     && lacks_strong_factor,
             })

@@ -14,6 +14,7 @@ mod recovery;
 pub mod redirect;
 mod sessions;
 mod setup;
+mod users;
 
 use axum::Router;
 use axum::routing::get;
@@ -33,6 +34,7 @@ pub fn all() -> Router<AppState> {
         .merge(sessions::routes())
         .merge(protection::routes())
         .merge(reauth::routes())
+        .merge(users::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
