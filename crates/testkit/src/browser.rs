@@ -188,6 +188,25 @@ impl Browser {
             .await
     }
 
+    /// `method` on `path` with one extra header (an empty JSON object as the body of a POST
+    /// or PUT).
+    pub async fn request_with_header(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        header: (&str, &str),
+    ) -> Answer {
+        let with_body = method == reqwest::Method::POST || method == reqwest::Method::PUT;
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header(header.0, header.1);
+        if with_body {
+            request = request.json(&serde_json::json!({}));
+        }
+        self.send(request).await
+    }
+
     pub async fn get_with_header(&self, path: &str, header: (&str, &str)) -> Answer {
         self.send(
             self.client

@@ -3,6 +3,7 @@
 //! Pages are server-rendered (askama, escaping by default) with small progressive
 //! enhancement; every flow is also a JSON API under `/api/v1`.
 
+pub mod access;
 mod assets;
 pub mod error;
 mod extract;
@@ -10,7 +11,7 @@ pub mod i18n;
 pub mod limits;
 mod middleware;
 mod render;
-mod routes;
+pub mod routes;
 pub mod session;
 
 use axum::Router;
@@ -36,8 +37,17 @@ impl AppState {
 
 /// The complete application router with every middleware applied.
 pub fn router(state: AppState) -> Router {
-    let routes = routes::all().with_state(state.clone());
+    let routes = routes::all()
+        .into_router()
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .with_state(state.clone());
     middleware::apply(routes, state)
+}
+
+/// Every route with its declared access, for the test that walks them.
+pub fn declared_routes() -> Vec<routes::table::Declared> {
+    routes::all().declared().to_vec()
 }
 
 /// The router of the optional plain-HTTP listener: it only redirects to HTTPS.

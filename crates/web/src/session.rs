@@ -20,6 +20,13 @@ use crate::error::ApiError;
 pub const SESSION_COOKIE: &str = "__Host-termin_session";
 pub const DEVICE_COOKIE: &str = "__Host-termin_device";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Names the acting practice when a user belongs to several (API-CONTRACT.md).
+pub const ORG_HEADER: &str = "x-termin-org";
+
+/// The practice a request names in `X-Termin-Org`, if any.
+pub fn org_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(ORG_HEADER).and_then(|v| v.to_str().ok())
+}
 
 /// The value of cookie `name`, if sent.
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -3,11 +3,11 @@
 //! devices and sessions.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use termin_app::auth::CurrentSession;
@@ -18,19 +18,32 @@ use crate::AppState;
 use crate::error::{PageError, form_messages};
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::routes::table::{Access, Routes};
 use crate::session::{
     Client, DEVICE_COOKIE, form_csrf_token, read_cookie, signed_in_form, signed_in_page,
     signed_out_to_login, to_login,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/account", get(page))
-        .route("/account/password", post(change_password))
-        .route("/account/totp", post(start_totp))
-        .route("/account/totp/confirm", post(confirm_totp))
-        .route("/account/{what}/{id}/remove", post(remove_item))
-        .route("/account/sessions/end-others", post(end_other_sessions))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/account", Access::SignedIn, get(page))
+        .route("/account/password", Access::SignedIn, post(change_password))
+        .route("/account/totp", Access::SignedIn, post(start_totp))
+        .route(
+            "/account/totp/confirm",
+            Access::SignedIn,
+            post(confirm_totp),
+        )
+        .route(
+            "/account/{what}/{id}/remove",
+            Access::SignedIn,
+            post(remove_item),
+        )
+        .route(
+            "/account/sessions/end-others",
+            Access::SignedIn,
+            post(end_other_sessions),
+        )
 }
 
 struct DeviceRow {

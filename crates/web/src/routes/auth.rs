@@ -1,11 +1,11 @@
 //! The login API of API-CONTRACT.md: login, second step, resend, logout, me.
 
+use axum::Json;
 use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use termin_app::auth::{LoginRequest, LoginStatus, LoginStep, Method};
@@ -15,23 +15,36 @@ use termin_domain::password::Password;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::routes::table::{Access, Routes};
 use crate::session::{
     AnySession, Authenticated, Client, DEVICE_COOKIE, PendingLogin, SESSION_COOKIE, device_cookie,
     read_cookie, session_cookie, signed_out_no_content,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/verify", post(verify))
-        .route("/api/v1/auth/resend", post(resend))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/me/password", post(change_password))
-        .route("/api/v1/me/devices", get(devices))
-        .route("/api/v1/me/devices/{id}", delete(remove_device))
-        .route("/api/v1/me/totp", post(start_totp))
-        .route("/api/v1/me/totp/confirm", post(confirm_totp))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/api/v1/auth/login", Access::Public, post(login))
+        .route("/api/v1/auth/verify", Access::Login, post(verify))
+        .route("/api/v1/auth/resend", Access::Login, post(resend))
+        .route("/api/v1/auth/logout", Access::Login, post(logout))
+        .route("/api/v1/me", Access::SignedIn, get(me))
+        .route(
+            "/api/v1/me/password",
+            Access::SignedIn,
+            post(change_password),
+        )
+        .route("/api/v1/me/devices", Access::SignedIn, get(devices))
+        .route(
+            "/api/v1/me/devices/{id}",
+            Access::SignedIn,
+            delete(remove_device),
+        )
+        .route("/api/v1/me/totp", Access::SignedIn, post(start_totp))
+        .route(
+            "/api/v1/me/totp/confirm",
+            Access::SignedIn,
+            post(confirm_totp),
+        )
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 use termin_app::invitations::InvitationRequest;
@@ -13,19 +13,28 @@ use termin_domain::DomainError;
 use termin_domain::password::Password;
 
 use crate::AppState;
+use crate::access::{ManageUsers, Require};
 use crate::error::{ApiError, PageError, form_messages, link_must_be_open, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::session::Authenticated;
+use crate::routes::table::{Access, Routes};
+use crate::session::org_header;
+use termin_domain::rights::Permission;
 
-pub const ORG_HEADER: &str = "x-termin-org";
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/invitations", post(invite))
-        .route("/api/v1/invitations/accept", post(accept))
-        .route("/invite/{token}", get(accept_form).post(accept_submit))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/invitations",
+            Access::Staff(Permission::ManageUsers),
+            post(invite),
+        )
+        .route("/api/v1/invitations/accept", Access::Public, post(accept))
+        .route(
+            "/invite/{token}",
+            Access::Public,
+            get(accept_form).post(accept_submit),
+        )
 }
 
 #[derive(Deserialize)]
@@ -41,11 +50,11 @@ struct InviteBody {
 /// `POST /api/v1/invitations` `{"email","phone","role"}` → 201 `{"id"}`.
 async fn invite(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<Response, ApiError> {
-    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let org = org_header(&headers);
     let id = state
         .services
         .invite(

@@ -2,11 +2,11 @@
 //! without JavaScript). Forms that change state carry the session's CSRF token.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use termin_app::auth::{CurrentSession, LoginRequest, LoginStatus, LoginStep, Method};
 use termin_domain::DomainError;
@@ -17,18 +17,23 @@ use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::routes::table::{Access, Routes};
 use crate::session::{
     Client, DEVICE_COOKIE, SESSION_COOKIE, device_cookie, form_csrf_token, form_session,
     page_session, read_cookie, session_cookie, signed_out_to_login, to_login,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_form).post(login_submit))
-        .route("/login/verify", get(verify_form).post(verify_submit))
-        .route("/login/resend", post(resend_submit))
-        .route("/logout", post(logout_submit))
-        .route("/app", get(overview))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/login", Access::Public, get(login_form).post(login_submit))
+        .route(
+            "/login/verify",
+            Access::Login,
+            get(verify_form).post(verify_submit),
+        )
+        .route("/login/resend", Access::Login, post(resend_submit))
+        .route("/logout", Access::Login, post(logout_submit))
+        .route("/app", Access::SignedIn, get(overview))
 }
 
 fn see_other(to: &str) -> Response {

@@ -14,19 +14,19 @@ mod recovery;
 pub mod redirect;
 mod sessions;
 mod setup;
+pub mod table;
 mod users;
 
-use axum::Router;
 use axum::routing::get;
 
-use crate::AppState;
+use table::{Access, Routes};
 
-pub fn all() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home::page))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/assets/{name}", get(crate::assets::serve))
+pub fn all() -> Routes {
+    Routes::new()
+        .route("/", Access::Public, get(home::page))
+        .route("/healthz", Access::Public, get(health::healthz))
+        .route("/readyz", Access::Public, get(health::readyz))
+        .route("/assets/{name}", Access::Public, get(crate::assets::serve))
         .merge(setup::routes())
         .merge(auth::routes())
         .merge(passkeys::routes())
@@ -39,6 +39,4 @@ pub fn all() -> Router<AppState> {
         .merge(invitations::routes())
         .merge(recovery::routes())
         .merge(account_pages::routes())
-        .fallback(crate::middleware::not_found)
-        .method_not_allowed_fallback(crate::middleware::method_not_allowed)
 }

@@ -1,25 +1,38 @@
 //! Passkey API: enrolment and removal for a signed-in user, and the challenge of a passkey
 //! login (its answer goes to `POST /api/v1/auth/verify` with `"method": "passkey"`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::routes::table::{Access, Routes};
 use crate::session::{Authenticated, PendingLogin};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me/passkeys", get(list).post(enrol))
-        .route("/api/v1/me/passkeys/challenge", post(enrolment_challenge))
-        .route("/api/v1/me/passkeys/{id}", delete(remove))
-        .route("/api/v1/auth/passkey/challenge", post(login_challenge))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/me/passkeys",
+            Access::SignedIn,
+            get(list).post(enrol),
+        )
+        .route(
+            "/api/v1/me/passkeys/challenge",
+            Access::SignedIn,
+            post(enrolment_challenge),
+        )
+        .route("/api/v1/me/passkeys/{id}", Access::SignedIn, delete(remove))
+        .route(
+            "/api/v1/auth/passkey/challenge",
+            Access::Login,
+            post(login_challenge),
+        )
 }
 
 /// `POST /api/v1/me/passkeys/challenge` → the `PublicKeyCredentialCreationOptions` (as

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 use termin_domain::DomainError;
@@ -16,17 +16,27 @@ use termin_domain::security::SecuritySettings;
 use termin_domain::user::Role;
 
 use crate::AppState;
+use crate::access::{ManageSettings, Require};
 use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::invitations::ORG_HEADER;
-use crate::session::{Authenticated, form_csrf_token, signed_in_form, signed_in_page, to_login};
+use crate::routes::table::{Access, Routes};
+use crate::session::{form_csrf_token, org_header, signed_in_form, signed_in_page, to_login};
+use termin_domain::rights::Permission;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/settings/security", get(show).put(update))
-        .route("/practices/{slug}/security", get(page).post(submit))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/settings/security",
+            Access::Staff(Permission::ManageSettings),
+            get(show).put(update),
+        )
+        .route(
+            "/practices/{slug}/security",
+            Access::Staff(Permission::ManageSettings),
+            get(page).post(submit),
+        )
 }
 
 fn settings_json(settings: &SecuritySettings) -> serde_json::Value {
@@ -41,10 +51,10 @@ fn settings_json(settings: &SecuritySettings) -> serde_json::Value {
 /// `GET /api/v1/settings/security` → `{"password_policy","strong_factor_roles"}`.
 async fn show(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageSettings>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let org = org_header(&headers);
     let (_, settings) = state.services.security_settings(&session, org).await?;
     Ok(Json(settings_json(&settings)).into_response())
 }
@@ -64,11 +74,11 @@ struct SettingsBody {
 /// the settings now in force.
 async fn update(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageSettings>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SettingsBody>,
 ) -> Result<Response, ApiError> {
-    let org = headers.get(ORG_HEADER).and_then(|v| v.to_str().ok());
+    let org = org_header(&headers);
     let settings = SecuritySettings::parse(
         &body.password_policy,
         &body.strong_factor_roles,

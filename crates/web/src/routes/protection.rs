@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 use termin_app::lockouts::LockoutOverview;
@@ -15,29 +15,48 @@ use termin_domain::DomainError;
 use termin_domain::ids::UserId;
 
 use crate::AppState;
+use crate::access::{ManageUsers, Require};
 use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::invitations::ORG_HEADER;
 use crate::routes::practice_security::role_label;
-use crate::session::{Authenticated, form_csrf_token, signed_in_form, signed_in_page, to_login};
+use crate::routes::table::{Access, Routes};
+use crate::session::{form_csrf_token, org_header, signed_in_form, signed_in_page, to_login};
+use termin_domain::rights::Permission;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/security/lockouts", get(overview))
-        .route("/api/v1/security/lockouts/{user_id}/unlock", post(unlock))
-        .route("/api/v1/security/blocked-sources/unblock", post(unblock))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/security/lockouts",
+            Access::Staff(Permission::ManageUsers),
+            get(overview),
+        )
+        .route(
+            "/api/v1/security/lockouts/{user_id}/unlock",
+            Access::Staff(Permission::ManageUsers),
+            post(unlock),
+        )
+        .route(
+            "/api/v1/security/blocked-sources/unblock",
+            Access::Staff(Permission::ManageUsers),
+            post(unblock),
+        )
         .route(
             "/api/v1/users/{user_id}/sessions/end-all",
+            Access::Staff(Permission::ManageUsers),
             post(end_sessions),
         )
-        .route("/practices/{slug}/protection", get(page))
-        .route("/practices/{slug}/protection/{action}", post(submit))
-}
-
-fn org_of(headers: &HeaderMap) -> Option<&str> {
-    headers.get(ORG_HEADER).and_then(|v| v.to_str().ok())
+        .route(
+            "/practices/{slug}/protection",
+            Access::Staff(Permission::ManageUsers),
+            get(page),
+        )
+        .route(
+            "/practices/{slug}/protection/{action}",
+            Access::Staff(Permission::ManageUsers),
+            post(submit),
+        )
 }
 
 fn user_id(raw: &str) -> Result<UserId, DomainError> {
@@ -75,12 +94,12 @@ fn overview_json(overview: &LockoutOverview) -> serde_json::Value {
 /// `{"locked_accounts":[…],"blocked_sources":[…],"recent_failures":[…]}`.
 async fn overview(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, overview) = state
         .services
-        .lockout_overview(&session, org_of(&headers))
+        .lockout_overview(&session, org_header(&headers))
         .await?;
     Ok(Json(overview_json(&overview)).into_response())
 }
@@ -88,13 +107,13 @@ async fn overview(
 /// `POST /api/v1/security/lockouts/{user_id}/unlock` → 204; 404 for a non-member.
 async fn unlock(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services
-        .unlock_member(&session, org_of(&headers), user_id(&raw)?)
+        .unlock_member(&session, org_header(&headers), user_id(&raw)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -109,13 +128,13 @@ struct UnblockBody {
 /// this practice does not see.
 async fn unblock(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<UnblockBody>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services
-        .unblock_source(&session, org_of(&headers), &body.source)
+        .unblock_source(&session, org_header(&headers), &body.source)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,13 +143,13 @@ async fn unblock(
 /// non-member.
 async fn end_sessions(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let ended = state
         .services
-        .end_member_sessions(&session, org_of(&headers), user_id(&raw)?)
+        .end_member_sessions(&session, org_header(&headers), user_id(&raw)?)
         .await?;
     Ok(Json(json!({ "ended": ended })).into_response())
 }
@@ -291,6 +310,11 @@ async fn submit(
     };
     let services = &state.services;
     let org = Some(slug.as_str());
+    // The right first: without it, nothing about the form's content is answered.
+    services
+        .acting_with(&session, org, Permission::ManageUsers)
+        .await
+        .map_err(|err| PageError { lang, err })?;
     let result = match action.as_str() {
         "unlock" => match user_id(&form.user_id) {
             Ok(user) => services.unlock_member(&session, org, user).await,

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 use termin_domain::DomainError;
@@ -17,15 +17,16 @@ use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::routes::table::{Access, Routes};
 use crate::session::{
     Authenticated, Client, form_csrf_token, session_cookie, signed_in_form, signed_in_page,
     to_login,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/reauthenticate", post(api))
-        .route("/reauth", get(page).post(submit))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/api/v1/auth/reauthenticate", Access::SignedIn, post(api))
+        .route("/reauth", Access::SignedIn, get(page).post(submit))
 }
 
 #[derive(Deserialize)]

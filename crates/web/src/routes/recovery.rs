@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 use termin_app::auth::Method;
@@ -17,16 +17,37 @@ use crate::error::{ApiError, PageError, form_messages, link_must_be_open, status
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::routes::table::{Access, Routes};
 use crate::session::Client;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/password-reset", post(request_reset))
-        .route("/api/v1/auth/password-reset/confirm", post(confirm_reset))
-        .route("/api/v1/auth/not-me", post(not_me_api))
-        .route("/reset", get(request_form).post(request_submit))
-        .route("/reset/{token}", get(reset_form).post(reset_submit))
-        .route("/not-me/{token}", get(not_me_form).post(not_me_submit))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/auth/password-reset",
+            Access::Public,
+            post(request_reset),
+        )
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            Access::Public,
+            post(confirm_reset),
+        )
+        .route("/api/v1/auth/not-me", Access::Public, post(not_me_api))
+        .route(
+            "/reset",
+            Access::Public,
+            get(request_form).post(request_submit),
+        )
+        .route(
+            "/reset/{token}",
+            Access::Public,
+            get(reset_form).post(reset_submit),
+        )
+        .route(
+            "/not-me/{token}",
+            Access::Public,
+            get(not_me_form).post(not_me_submit),
+        )
 }
 
 #[derive(Deserialize)]

@@ -1,23 +1,24 @@
 //! The session API of API-CONTRACT.md: list, end one, end all (S6).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::routes::table::{Access, Routes};
 use crate::session::{Authenticated, signed_out_no_content};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sessions", get(list))
-        .route("/api/v1/sessions/{id}", delete(end_one))
-        .route("/api/v1/sessions/end-all", post(end_all))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/api/v1/sessions", Access::SignedIn, get(list))
+        .route("/api/v1/sessions/{id}", Access::SignedIn, delete(end_one))
+        .route("/api/v1/sessions/end-all", Access::SignedIn, post(end_all))
 }
 
 /// `GET /api/v1/sessions` →

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use termin_domain::DomainError;
 use termin_domain::setup::NewPracticeInput;
@@ -16,11 +16,16 @@ use crate::error::{ApiError, PageError, status_of};
 use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
+use crate::routes::table::{Access, Routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/setup/{token}", get(show_form).post(submit_form))
-        .route("/api/v1/setup", post(api_setup))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/setup/{token}",
+            Access::Public,
+            get(show_form).post(submit_form),
+        )
+        .route("/api/v1/setup", Access::Public, post(api_setup))
 }
 
 #[derive(Deserialize, Default)]

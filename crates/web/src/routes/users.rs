@@ -1,11 +1,11 @@
 //! A practice's users and their rights (S7), API of API-CONTRACT.md plus adjustments:
 //! list, change role, adjust permissions, remove. The practice is picked by `X-Termin-Org`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use termin_app::users::Member;
@@ -15,21 +15,35 @@ use termin_domain::rights::{Adjustment, Adjustments, Scope};
 use termin_domain::user::{Role, UserStatus};
 
 use crate::AppState;
+use crate::access::{ManageUsers, Require};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::routes::invitations::ORG_HEADER;
-use crate::session::Authenticated;
+use crate::routes::table::{Access, Routes};
+use crate::session::org_header;
+use termin_domain::rights::Permission;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list))
-        .route("/api/v1/users/{user_id}", axum::routing::delete(remove))
-        .route("/api/v1/users/{user_id}/role", put(change_role))
-        .route("/api/v1/users/{user_id}/permissions", put(adjust))
-}
-
-fn org_of(headers: &HeaderMap) -> Option<&str> {
-    headers.get(ORG_HEADER).and_then(|v| v.to_str().ok())
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/api/v1/users",
+            Access::Staff(Permission::ManageUsers),
+            get(list),
+        )
+        .route(
+            "/api/v1/users/{user_id}",
+            Access::Staff(Permission::ManageUsers),
+            axum::routing::delete(remove),
+        )
+        .route(
+            "/api/v1/users/{user_id}/role",
+            Access::Staff(Permission::ManageUsers),
+            put(change_role),
+        )
+        .route(
+            "/api/v1/users/{user_id}/permissions",
+            Access::Staff(Permission::ManageUsers),
+            put(adjust),
+        )
 }
 
 fn user_id(raw: &str) -> Result<UserId, DomainError> {
@@ -90,10 +104,10 @@ fn member_json(member: &Member) -> Value {
 /// `GET /api/v1/users` → `{"users":[{"id","email","role","permissions","status",…}]}`.
 async fn list(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let users = state.services.users(&session, org_of(&headers)).await?;
+    let users = state.services.users(&session, org_header(&headers)).await?;
     Ok(Json(json!({"users": users.iter().map(member_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -106,7 +120,7 @@ struct RoleBody {
 /// `PUT /api/v1/users/{id}/role` `{"role"}` → 200 with the member.
 async fn change_role(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<RoleBody>,
@@ -114,7 +128,7 @@ async fn change_role(
     let role = Role::parse(&body.role).map_err(|e| DomainError::invalid("role", e.to_string()))?;
     let member = state
         .services
-        .change_role(&session, org_of(&headers), user_id(&raw)?, role)
+        .change_role(&session, org_header(&headers), user_id(&raw)?, role)
         .await?;
     Ok(Json(member_json(&member)).into_response())
 }
@@ -137,7 +151,7 @@ struct AdjustBody {
 /// `{"grants":[{"permission","practitioner_ids"?}],"removals":[…]}` → 200 with the member.
 async fn adjust(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<AdjustBody>,
@@ -150,7 +164,7 @@ async fn adjust(
     let adjustments = Adjustments::parse(&grants, &body.removals)?;
     let member = state
         .services
-        .adjust_rights(&session, org_of(&headers), user_id(&raw)?, adjustments)
+        .adjust_rights(&session, org_header(&headers), user_id(&raw)?, adjustments)
         .await?;
     Ok(Json(member_json(&member)).into_response())
 }
@@ -158,13 +172,13 @@ async fn adjust(
 /// `DELETE /api/v1/users/{id}` → 204: the user leaves the practice (the account stays).
 async fn remove(
     State(state): State<AppState>,
-    Authenticated(session): Authenticated,
+    Require { session, .. }: Require<ManageUsers>,
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services
-        .remove_member(&session, org_of(&headers), user_id(&raw)?)
+        .remove_member(&session, org_header(&headers), user_id(&raw)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
