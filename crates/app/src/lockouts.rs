@@ -127,6 +127,7 @@ impl Services {
         let was_locked = tx.reset_guards_of(user, &address, now).await?;
         tx.insert_security_event(&NewSecurityEvent {
             kind: "account_unlocked",
+            org_id: Some(admin.org_id),
             user_id: Some(user),
             actor_id: Some(session.user_id),
             source: None,
@@ -167,6 +168,7 @@ impl Services {
         }
         tx.insert_security_event(&NewSecurityEvent {
             kind: "source_unblocked",
+            org_id: Some(admin.org_id),
             user_id: None,
             actor_id: Some(session.user_id),
             source: Some(source),
@@ -189,6 +191,7 @@ impl Services {
         }
         tx.insert_security_event(&NewSecurityEvent {
             kind: "source_unblocked",
+            org_id: None,
             user_id: None,
             actor_id: None,
             source: Some(source),
@@ -218,6 +221,7 @@ impl Services {
         }
         tx.insert_security_event(&NewSecurityEvent {
             kind: "account_unlocked",
+            org_id: None,
             user_id: Some(user.id),
             actor_id: None,
             source: None,
@@ -248,6 +252,7 @@ impl Services {
         let ended = tx.delete_sessions_of(user, keep).await?;
         tx.insert_security_event(&NewSecurityEvent {
             kind: "sessions_ended",
+            org_id: Some(admin.org_id),
             user_id: Some(user),
             actor_id: Some(session.user_id),
             source: None,

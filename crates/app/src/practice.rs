@@ -8,7 +8,13 @@ use termin_domain::password::{Password, PasswordPolicy, PersonalData};
 use termin_domain::security::SecuritySettings;
 use termin_storage::Membership;
 
+use termin_domain::network::NetworkRule;
+use termin_domain::rights::Permission;
+
 use crate::Services;
+
+/// The security event of a refused staff request from outside the practice's networks.
+const NETWORK_DENIED: &str = "network_denied";
 use crate::auth::CurrentSession;
 
 impl Services {
@@ -18,9 +24,10 @@ impl Services {
     /// they set one up.
     pub async fn acting_membership(
         &self,
-        user: UserId,
+        session: &CurrentSession,
         slug: Option<&str>,
     ) -> Result<Membership, DomainError> {
+        let user = session.user_id;
         let memberships = self.store.memberships_of(user).await?;
         let membership = match slug {
             Some(slug) => memberships
@@ -38,12 +45,120 @@ impl Services {
                 ));
             }
         };
+        if !membership
+            .network
+            .allows(membership.role, session.client_ip)
+        {
+            self.record_network_denial(session, &membership).await?;
+            return Err(DomainError::NetworkNotAllowed);
+        }
         if membership.security.requires_strong_factor(membership.role)
             && !self.has_strong_factor(user).await?
         {
             return Err(DomainError::StrongFactorRequired);
         }
         Ok(membership)
+    }
+
+    /// A staff request from outside the practice's networks, recorded for its administrators.
+    async fn record_network_denial(
+        &self,
+        session: &CurrentSession,
+        membership: &Membership,
+    ) -> Result<(), DomainError> {
+        let source = session
+            .client_ip
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let mut tx = self.store.begin().await?;
+        tx.insert_security_event(&termin_storage::NewSecurityEvent {
+            kind: NETWORK_DENIED,
+            org_id: Some(membership.org_id),
+            user_id: Some(session.user_id),
+            actor_id: Some(session.user_id),
+            source: Some(&source),
+            detail: format!("role {}", membership.role.as_str()),
+            at: self.clock.now(),
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %session.user_id, org_id = %membership.org_id, "staff request from outside the practice's networks refused");
+        Ok(())
+    }
+
+    /// The acting practice's network rule; for those who manage its settings.
+    pub async fn network_rule(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+    ) -> Result<(Membership, NetworkRule), DomainError> {
+        let membership = self
+            .acting_with(session, org, Permission::ManageSettings)
+            .await?
+            .membership;
+        let rule = membership.network.clone();
+        Ok((membership, rule))
+    }
+
+    /// Replaces the acting practice's network rule. Refused when it would lock out the
+    /// administrator saving it (their current address and role): they would lose the page
+    /// they save it on.
+    pub async fn update_network_rule(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+        rule: NetworkRule,
+    ) -> Result<NetworkRule, DomainError> {
+        let (membership, _) = self.network_rule(session, org).await?;
+        self.require_fresh(session)?;
+        if !rule.allows(membership.role, session.client_ip) {
+            let from = session
+                .client_ip
+                .map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
+            return Err(DomainError::invalid(
+                "allowed_networks",
+                format!(
+                    "would lock you out: you are connected from {from}, which none of the networks contains"
+                ),
+            ));
+        }
+        self.store
+            .set_network_rule(membership.org_id, &rule)
+            .await?;
+        let mut tx = self.store.begin().await?;
+        tx.insert_security_event(&termin_storage::NewSecurityEvent {
+            kind: "network_rule_changed",
+            org_id: Some(membership.org_id),
+            user_id: None,
+            actor_id: Some(session.user_id),
+            source: None,
+            detail: format!(
+                "networks [{}] for roles [{}]",
+                rule.networks_text(),
+                rule.roles_text()
+            ),
+            at: self.clock.now(),
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %session.user_id, org_id = %membership.org_id, "network rule changed");
+        Ok(rule)
+    }
+
+    /// Staff requests refused by the network rule in the last week, newest first.
+    pub async fn network_denials(
+        &self,
+        session: &CurrentSession,
+        org: Option<&str>,
+    ) -> Result<Vec<termin_storage::SecurityEvent>, DomainError> {
+        let (membership, _) = self.network_rule(session, org).await?;
+        let now = self.clock.now();
+        let since = now
+            .checked_sub(jiff::SignedDuration::from_hours(7 * 24))
+            .unwrap_or(now);
+        Ok(self
+            .store
+            .org_events(membership.org_id, NETWORK_DENIED, since, 100)
+            .await?)
     }
 
     /// Whether the user has an authenticator app or a passkey.

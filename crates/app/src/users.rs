@@ -44,7 +44,7 @@ impl Services {
         org: Option<&str>,
         permission: Permission,
     ) -> Result<Acting, DomainError> {
-        let membership = self.acting_membership(session.user_id, org).await?;
+        let membership = self.acting_membership(session, org).await?;
         let rights = membership.rights();
         if !rights.has(permission) {
             return Err(DomainError::Forbidden);
@@ -109,6 +109,7 @@ impl Services {
         }
         tx.insert_security_event(&NewSecurityEvent {
             kind: "role_changed",
+            org_id: Some(org_id),
             user_id: Some(user),
             actor_id: Some(session.user_id),
             source: None,
@@ -151,6 +152,7 @@ impl Services {
         tx.set_adjustments(org_id, user, &adjustments).await?;
         tx.insert_security_event(&NewSecurityEvent {
             kind: "rights_changed",
+            org_id: Some(org_id),
             user_id: Some(user),
             actor_id: Some(session.user_id),
             source: None,
@@ -187,6 +189,7 @@ impl Services {
         }
         tx.insert_security_event(&NewSecurityEvent {
             kind: "member_removed",
+            org_id: Some(org_id),
             user_id: Some(user),
             actor_id: Some(session.user_id),
             source: None,

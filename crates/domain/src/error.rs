@@ -85,6 +85,10 @@ pub enum DomainError {
     /// the user confirms it again first.
     #[error("recent authentication required")]
     ReauthenticationRequired,
+    /// The practice allows its staff (of this role) only from certain networks, and the
+    /// request comes from elsewhere.
+    #[error("not allowed from this network")]
+    NetworkNotAllowed,
     /// A state conflict, e.g. a unique value already taken. `code` is machine-readable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

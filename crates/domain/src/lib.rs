@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod error;
 pub mod guard;
 pub mod ids;
+pub mod network;
 pub mod org;
 pub mod otp;
 pub mod password;

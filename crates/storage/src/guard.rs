@@ -93,6 +93,8 @@ pub struct SeenBlock {
 #[derive(Debug, Clone)]
 pub struct NewSecurityEvent<'a> {
     pub kind: &'a str,
+    /// The practice concerned, if the event concerns one.
+    pub org_id: Option<OrgId>,
     pub user_id: Option<UserId>,
     pub actor_id: Option<UserId>,
     pub source: Option<&'a str>,
@@ -345,8 +347,8 @@ impl Tx {
 
     pub async fn insert_security_event(&mut self, event: &NewSecurityEvent<'_>) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO security_events (id, at, kind, user_id, actor_id, source, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO security_events (id, at, kind, user_id, actor_id, source, detail, \
+             org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(to_db(event.at))
@@ -355,6 +357,7 @@ impl Tx {
         .bind(event.actor_id.map(|u| u.to_string()))
         .bind(event.source)
         .bind(&event.detail)
+        .bind(event.org_id.map(|o| o.to_string()))
         .execute(&mut *self.inner)
         .await?;
         Ok(())
@@ -510,6 +513,38 @@ impl Store {
              WHERE $1 = '' OR user_id = $1 OR actor_id = $1 ORDER BY at DESC, id LIMIT $2",
         )
         .bind(user.map(|u| u.to_string()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SecurityEvent {
+                    at: from_db(row.try_get("at")?)?,
+                    kind: row.try_get("kind")?,
+                    user_id: user_id(row.try_get("user_id")?, "security_events.user_id")?,
+                    actor_id: user_id(row.try_get("actor_id")?, "security_events.actor_id")?,
+                    source: row.try_get("source")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A practice's security events of `kind`, newest first.
+    pub async fn org_events(
+        &self,
+        org: OrgId,
+        kind: &str,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<SecurityEvent>> {
+        let rows = sqlx::query(
+            "SELECT at, kind, user_id, actor_id, source, detail FROM security_events \
+             WHERE org_id = $1 AND kind = $2 AND at >= $3 ORDER BY at DESC, id LIMIT $4",
+        )
+        .bind(org.to_string())
+        .bind(kind)
+        .bind(to_db(since))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;

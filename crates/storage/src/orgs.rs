@@ -67,6 +67,23 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the practice's network rule.
+    pub async fn set_network_rule(
+        &self,
+        org: OrgId,
+        rule: &termin_domain::network::NetworkRule,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE organizations SET network_allowed = $1, network_roles = $2 WHERE id = $3",
+        )
+        .bind(rule.networks_text())
+        .bind(rule.roles_text())
+        .bind(org.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn count_organizations(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.pool)

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::{OrgId, UserId};
+use termin_domain::network::NetworkRule;
 use termin_domain::org::OrgSlug;
 use termin_domain::rights::{self, Adjustments, Rights};
 use termin_domain::security::SecuritySettings;
@@ -55,6 +56,8 @@ pub struct Membership {
     pub security: SecuritySettings,
     /// Adjustments of the role's preset for this member.
     pub adjustments: Adjustments,
+    /// Where the practice's staff may act from.
+    pub network: NetworkRule,
 }
 
 impl Membership {
@@ -135,7 +138,7 @@ impl Store {
         let mut adjustments = self.adjustments_of_user(user).await?;
         let rows = sqlx::query(
             "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles, \
-             o.session_idle_minutes, o.session_max_hours \
+             o.session_idle_minutes, o.session_max_hours, o.network_allowed, o.network_roles \
              FROM memberships m \
              JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -162,6 +165,11 @@ impl Store {
                     )
                     .ok_or_else(|| corrupt("organization security settings"))?,
                     adjustments: Adjustments::default(),
+                    network: NetworkRule::from_stored(
+                        &row.try_get::<String, _>(8)?,
+                        &row.try_get::<String, _>(9)?,
+                    )
+                    .ok_or_else(|| corrupt("organization network rule"))?,
                 })
             })
             .map(|m: StoreResult<Membership>| {

@@ -273,6 +273,7 @@ impl App {
         let router = termin_web::router(termin_web::AppState::new(
             self.services.clone(),
             self.settings.http_limits.clone(),
+            self.settings.trusted_proxies.clone(),
         ));
         let mut https = axum_server::from_tcp(self.https)?
             .acceptor(acceptor)

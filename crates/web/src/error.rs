@@ -61,6 +61,10 @@ fn map(err: &DomainError) -> Mapped {
             "Too many requests. Please wait a moment and try again.".to_owned(),
         ),
         DomainError::Forbidden => ("forbidden", "You are not allowed to do this.".to_owned()),
+        DomainError::NetworkNotAllowed => (
+            "network_not_allowed",
+            "Your practice allows this only from its own networks (practice network, VPN).".to_owned(),
+        ),
         DomainError::ReauthenticationRequired => (
             "reauthentication_required",
             "Please confirm your password first: this action needs a sign-in within the last ten minutes.".to_owned(),
@@ -142,7 +146,8 @@ pub fn status_of(err: &DomainError) -> StatusCode {
         DomainError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         DomainError::Forbidden
         | DomainError::StrongFactorRequired
-        | DomainError::ReauthenticationRequired => StatusCode::FORBIDDEN,
+        | DomainError::ReauthenticationRequired
+        | DomainError::NetworkNotAllowed => StatusCode::FORBIDDEN,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Invalid(_) | DomainError::PasswordPolicy { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -5,6 +5,7 @@
 
 pub mod access;
 mod assets;
+pub mod client_ip;
 pub mod error;
 mod extract;
 pub mod i18n;
@@ -26,12 +27,21 @@ pub use limits::HttpLimits;
 pub struct AppState {
     pub services: Services,
     pub limiter: limits::Limiter,
+    pub proxies: client_ip::TrustedProxies,
 }
 
 impl AppState {
-    pub fn new(services: Services, limits: limits::HttpLimits) -> Self {
+    pub fn new(
+        services: Services,
+        limits: limits::HttpLimits,
+        trusted_proxies: Vec<termin_domain::network::Cidr>,
+    ) -> Self {
         let limiter = limits::Limiter::new(limits, services.clock.clone());
-        Self { services, limiter }
+        Self {
+            services,
+            limiter,
+            proxies: client_ip::TrustedProxies(std::sync::Arc::new(trusted_proxies)),
+        }
     }
 }
 

@@ -233,10 +233,13 @@ impl Limiter {
 /// with `Retry-After`. Requests without a peer address (in-process tests) are not metered.
 pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let source = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    // The client behind trusted proxies, else the peer.
+    let source = crate::client_ip::client_ip(request.headers()).or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    });
     let mut place = None;
     if let Some(source) = source.filter(|_| !UNLIMITED.contains(&path)) {
         let now = limiter.clock.now().as_microsecond();

@@ -53,6 +53,10 @@ pub fn apply(routes: Router, state: AppState) -> Router {
             state.limiter.clone(),
             crate::limits::enforce,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.proxies.clone(),
+            crate::client_ip::resolve,
+        ))
         .layer(middleware::from_fn(reauth_redirects))
         .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn(security_headers))

@@ -79,7 +79,7 @@ pub async fn page_session(
     match read_cookie(headers, SESSION_COOKIE) {
         Some(cookie) => state
             .services
-            .resolve_session(cookie)
+            .resolve_session(cookie, crate::client_ip::client_ip(headers))
             .await
             .map_err(|err| crate::error::PageError { lang, err }),
         None => Ok(None),
@@ -162,7 +162,7 @@ async fn session_of(parts: &Parts, state: &AppState) -> Result<CurrentSession, A
     let cookie = read_cookie(&parts.headers, SESSION_COOKIE).ok_or(DomainError::Unauthenticated)?;
     let session = state
         .services
-        .resolve_session(cookie)
+        .resolve_session(cookie, crate::client_ip::client_ip(&parts.headers))
         .await?
         .ok_or(DomainError::Unauthenticated)?;
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -221,11 +221,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        // Proxies are not trusted yet: the peer address is the client address.
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        // The client behind trusted proxies (see `client_ip`), else the peer.
+        let ip = crate::client_ip::client_ip(&parts.headers)
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

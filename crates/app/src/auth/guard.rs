@@ -308,6 +308,7 @@ impl Services {
         .await?;
         tx.insert_security_event(&NewSecurityEvent {
             kind: "source_blocked",
+            org_id: None,
             user_id: None,
             actor_id: None,
             source: Some(source),
@@ -361,6 +362,7 @@ impl Services {
         };
         tx.insert_security_event(&NewSecurityEvent {
             kind,
+            org_id: None,
             user_id: Some(user.id),
             actor_id: None,
             source: None,

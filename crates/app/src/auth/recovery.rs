@@ -214,6 +214,7 @@ impl Services {
         if tx.reset_guards_of(user.id, &address_of(&user), now).await? {
             tx.insert_security_event(&NewSecurityEvent {
                 kind: "account_unlocked",
+                org_id: None,
                 user_id: Some(user.id),
                 actor_id: Some(user.id),
                 source: None,

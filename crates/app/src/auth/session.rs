@@ -15,6 +15,8 @@ pub struct CurrentSession {
     pub session_id: String,
     pub user_id: UserId,
     pub stage: SessionStage,
+    /// The address this request comes from (behind trusted proxies: the client's).
+    pub client_ip: Option<std::net::IpAddr>,
     record: SessionRecord,
 }
 
@@ -36,6 +38,7 @@ impl Services {
     pub async fn resolve_session(
         &self,
         cookie: &str,
+        client_ip: Option<std::net::IpAddr>,
     ) -> Result<Option<CurrentSession>, DomainError> {
         let Ok(token) = SecretToken::parse(cookie) else {
             return Ok(None);
@@ -61,6 +64,7 @@ impl Services {
             session_id: record.id.clone(),
             user_id: record.user_id,
             stage: record.stage,
+            client_ip,
             record,
         }))
     }

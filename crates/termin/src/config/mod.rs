@@ -37,6 +37,16 @@ pub struct RawConfig {
     pub sms: RawSms,
     pub limits: RawLimits,
     pub lockout: RawLockout,
+    pub proxy: RawProxy,
+}
+
+/// `[proxy]`: the operator's reverse proxies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawProxy {
+    /// Networks (CIDR) of reverse proxies whose `X-Forwarded-For` is believed; from any
+    /// other peer the header is ignored.
+    pub trusted: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +105,7 @@ impl Default for RawConfig {
             sms: RawSms::default(),
             limits: RawLimits::default(),
             lockout: RawLockout::default(),
+            proxy: RawProxy::default(),
         }
     }
 }
@@ -182,8 +193,8 @@ impl ConfigError {
 }
 
 /// Sections of the configuration; `TERMIN_<SECTION>_<KEY>` addresses `<section>.<key>`.
-const SECTIONS: [&str; 8] = [
-    "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout",
+const SECTIONS: [&str; 9] = [
+    "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout", "proxy",
 ];
 /// Top-level keys that contain an underscore and must not be split into a section.
 const TOP_LEVEL: [&str; 4] = ["data_dir", "listen", "database_url", "public_url"];
@@ -277,6 +288,7 @@ pub struct Settings {
     pub http_limits: termin_web::HttpLimits,
     pub connection_limits: crate::connections::ConnectionLimits,
     pub guard: termin_app::auth::GuardPolicy,
+    pub trusted_proxies: Vec<termin_domain::network::Cidr>,
     /// As configured, for `config check`.
     limits: RawLimits,
     lockout: RawLockout,
@@ -374,6 +386,15 @@ impl RawConfig {
         let sms = self.sms.validate()?;
         let (http_limits, connection_limits) = self.limits.validate()?;
         let guard = self.lockout.validate()?;
+        let trusted_proxies = self
+            .proxy
+            .trusted
+            .iter()
+            .map(|raw| {
+                termin_domain::network::Cidr::parse(raw)
+                    .map_err(|e| ConfigError::new("proxy.trusted", format!("{raw} {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::new("log.level", format!("not a valid log filter: {e}")))?;
         Ok(Settings {
@@ -393,6 +414,7 @@ impl RawConfig {
             http_limits,
             connection_limits,
             guard,
+            trusted_proxies,
             limits: self.limits,
             lockout: self.lockout,
         })
@@ -455,9 +477,15 @@ impl Settings {
             quote(format),
             quote(&self.log_level)
         ));
+        let proxies: Vec<String> = self
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         for (name, section) in [
             ("limits", toml::to_string(&self.limits)),
             ("lockout", toml::to_string(&self.lockout)),
+            ("proxy", toml::to_string(&RawProxy { trusted: proxies })),
         ] {
             out.push_str(&format!("\n[{name}]\n{}", section.unwrap_or_default()));
         }

@@ -6,6 +6,7 @@ mod health;
 mod home;
 mod invitations;
 mod login_pages;
+mod network;
 mod passkeys;
 mod practice_security;
 mod protection;
@@ -35,6 +36,7 @@ pub fn all() -> Routes {
         .merge(protection::routes())
         .merge(reauth::routes())
         .merge(users::routes())
+        .merge(network::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
