@@ -2,6 +2,7 @@
 //! They combine domain rules, the store, the clock and (later) the outbox. HTTP handlers and
 //! CLI commands call exactly one of them and render its result.
 
+pub mod audit;
 pub mod auth;
 pub mod delivery;
 pub mod invitations;

@@ -4,6 +4,7 @@
 //! boundary are parsed into newtypes (`Email`, `PhoneNumber`, `OrgSlug`, …) whose fields are
 //! private, so once a value exists it is valid.
 
+pub mod audit;
 pub mod clock;
 pub mod delivery;
 pub mod error;

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use termin_domain::guard::{AccountGuard, LoginSubject, SourceCounts, SourceKind};
 use termin_domain::ids::{OrgId, UserId};
 
+use crate::audit::NewAuditEntry;
 use crate::time::{from_db, to_db};
 use crate::{StorageError, Store, StoreResult, Tx};
 
@@ -110,6 +111,17 @@ pub struct SecurityEvent {
     pub actor_id: Option<UserId>,
     pub source: Option<String>,
     pub detail: String,
+}
+
+/// The outcome an audit entry records for a kind of security event.
+fn outcome_of(kind: &str) -> &'static str {
+    if kind.ends_with("_denied") {
+        "denied"
+    } else if kind.ends_with("_failed") {
+        "failed"
+    } else {
+        "ok"
+    }
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -360,7 +372,24 @@ impl Tx {
         .bind(event.org_id.map(|o| o.to_string()))
         .execute(&mut *self.inner)
         .await?;
-        Ok(())
+        // Every security event about a practice or a person also goes into the audit log:
+        // the practice's chain, or the chain of every practice the person belongs to.
+        let entry = NewAuditEntry {
+            at: event.at,
+            actor_id: event.actor_id.or(event.user_id),
+            action: event.kind,
+            target: event
+                .user_id
+                .map(|u| format!("user:{u}"))
+                .unwrap_or_default(),
+            source: event.source.unwrap_or_default(),
+            outcome: outcome_of(event.kind),
+        };
+        match (event.org_id, event.user_id) {
+            (Some(org), _) => self.append_audit(org, &entry).await,
+            (None, Some(user)) => self.append_audit_for_user(user, &entry).await,
+            (None, None) => Ok(()),
+        }
     }
 }
 

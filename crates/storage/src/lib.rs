@@ -10,6 +10,7 @@
 //! hold across instances, not only inside one process.
 
 mod account_links;
+mod audit;
 mod codes;
 mod connect;
 mod devices;
@@ -30,6 +31,7 @@ mod url;
 mod users;
 
 pub use account_links::{LinkAttempt, LinkKind, NewLink};
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use codes::{CodeAttempt, NewCode};
 pub use connect::{Backend, PoolSettings, Store};
 pub use devices::{DeviceRecord, NewDevice};

@@ -307,12 +307,18 @@ impl App {
             let _ = stopped.changed().await;
         }));
         let services = self.services.clone();
+        let audit_retention = self.settings.audit_retention;
         let pruner = tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 hourly.tick().await;
                 if let Err(err) = services.prune_sign_in_failures().await {
                     tracing::warn!(error = %err, "could not prune old sign-in failures");
+                }
+                match services.prune_audit(audit_retention).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "old audit entries removed"),
+                    Err(err) => tracing::warn!(error = %err, "could not prune the audit log"),
                 }
             }
         });

@@ -82,6 +82,11 @@ pub enum Command {
     },
     /// Unlock an account locked after failed sign-ins, by its e-mail address.
     Unlock { email: String },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -104,6 +109,16 @@ pub struct SetupArgs {
     /// Read the owner's password from the first line of standard input.
     #[arg(long, required = true)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check every practice's hash chain; exit 0 when intact, 1 naming the first broken entry.
+    Verify {
+        /// Only this practice (its slug).
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

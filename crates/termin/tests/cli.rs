@@ -603,3 +603,63 @@ async fn the_operator_lifts_a_block_and_unlocks_an_account() {
     let again = run(termin(dir.path()).args(["unlock", email]));
     assert_eq!(again.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn audit_verify_passes_an_intact_chain_and_names_the_first_broken_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = setup(dir.path(), "owner@praxis.example", "Kx7!vbnq-Ahorn");
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let url = termin_storage::DatabaseUrl::sqlite_in(dir.path());
+    let store = termin_storage::Store::connect(&url, &termin_storage::PoolSettings::default())
+        .await
+        .unwrap();
+    let (org, slug) = store.audited_orgs().await.unwrap().remove(0);
+    let mut tx = store.begin().await.unwrap();
+    for action in ["login_succeeded", "role_changed", "network_rule_changed"] {
+        tx.append_audit(
+            org,
+            &termin_storage::NewAuditEntry {
+                at: jiff::Timestamp::now(),
+                actor_id: None,
+                action,
+                target: String::new(),
+                source: "127.0.0.1",
+                outcome: "ok",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let intact = run(termin(dir.path()).args(["audit", "verify"]));
+    assert_eq!(intact.status.code(), Some(0), "{}", text(&intact.stderr));
+    assert!(text(&intact.stdout).contains(&format!("{slug}: intact (3 entries)")));
+
+    store.close().await;
+    let raw_url = format!("sqlite://{}", dir.path().join("termin.db").display());
+    sqlx_update(
+        &raw_url,
+        "UPDATE audit_log SET target = 'user:someone' WHERE seq = 2",
+    )
+    .await;
+    let broken = run(termin(dir.path()).args(["audit", "verify", "--org", &slug]));
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        text(&broken.stderr).contains("entry 2 was altered"),
+        "{}",
+        text(&broken.stderr)
+    );
+    let unknown = run(termin(dir.path()).args(["audit", "verify", "--org", "nirgendwo"]));
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// Tampering as someone with database access would.
+async fn sqlx_update(url: &str, sql: &str) {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(sql.to_owned()))
+        .await
+        .unwrap();
+}

@@ -18,7 +18,14 @@ const DR_A: &str = "00000000-0000-4000-8000-00000000000a";
 const DR_B: &str = "00000000-0000-4000-8000-00000000000b";
 
 async fn practice() -> (TestServer, Browser) {
-    let server = TestServer::start().await;
+    practice_on(None).await
+}
+
+async fn practice_on(db: Option<termin_testkit::TestDb>) -> (TestServer, Browser) {
+    let server = match db {
+        Some(db) => TestServer::builder().db(db).start().await,
+        None => TestServer::start().await,
+    };
     server.with_practice().await;
     let owner = server.signed_in_owner(FIREFOX).await;
     (server, owner)
@@ -198,7 +205,19 @@ async fn nobody_grants_a_right_they_do_not_hold() {
 
 #[tokio::test]
 async fn only_owners_make_owners_and_the_last_owner_stays() {
-    let (server, owner) = practice().await;
+    only_owners_make_owners_and_the_last_owner_stays_on(None).await;
+}
+
+#[tokio::test]
+async fn rights_are_kept_alike_on_postgres() {
+    let Some(db) = termin_testkit::TestDb::postgres_if_configured().await else {
+        return;
+    };
+    only_owners_make_owners_and_the_last_owner_stays_on(Some(db)).await;
+}
+
+async fn only_owners_make_owners_and_the_last_owner_stays_on(db: Option<termin_testkit::TestDb>) {
+    let (server, owner) = practice_on(db).await;
     let admin = server.join_practice(&owner, ADMIN, PASSWORD).await;
     let owner_id = id_of(&owner, OWNER_EMAIL).await;
     let admin_id = id_of(&owner, ADMIN.0).await;
@@ -235,7 +254,7 @@ async fn only_owners_make_owners_and_the_last_owner_stays() {
     assert_eq!(demoted.status, 200, "{:?}", demoted.body);
     let events: Vec<_> = server
         .db()
-        .raw_strings("SELECT kind FROM security_events ORDER BY at, kind")
+        .raw_strings("SELECT kind FROM security_events WHERE kind = 'role_changed'")
         .await
         .into_iter()
         .flatten()

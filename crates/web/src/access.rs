@@ -33,6 +33,12 @@ impl Needs for ManageSettings {
     const PERMISSION: Permission = Permission::ManageSettings;
 }
 
+/// Reading and exporting the audit log.
+pub struct ViewAuditLog;
+impl Needs for ViewAuditLog {
+    const PERMISSION: Permission = Permission::ViewAuditLog;
+}
+
 /// The caller holds `P` in the acting practice.
 pub struct Require<P: Needs> {
     pub session: CurrentSession,

@@ -41,6 +41,13 @@ impl Services {
             0
         };
         tracing::info!(user_id = %user.id, other_sessions_ended = ended, "password changed");
+        self.account_event(
+            "password_changed",
+            user.id,
+            Some(&client.ip),
+            format!("{ended} other sessions ended"),
+        )
+        .await?;
         Ok(())
     }
 

@@ -79,6 +79,13 @@ impl Services {
             .await?;
         tx.commit().await?;
         tracing::info!(user_id = %session.user_id, "TOTP enabled; recovery codes issued");
+        self.account_event(
+            "totp_enabled",
+            session.user_id,
+            session.client_ip.map(|ip| ip.to_string()).as_deref(),
+            String::new(),
+        )
+        .await?;
         Ok(codes)
     }
 

@@ -118,6 +118,22 @@ impl Services {
         }
         self.record_failure(&mut tx, attempt, user, kind, now)
             .await?;
+        if let (Some(user), true) = (user, attempt.admitted) {
+            let event = match kind {
+                FailureKind::Password => "login_failed",
+                _ => "second_factor_failed",
+            };
+            tx.insert_security_event(&NewSecurityEvent {
+                kind: event,
+                org_id: None,
+                user_id: Some(user.id),
+                actor_id: Some(user.id),
+                source: Some(&attempt.source.ip),
+                detail: String::new(),
+                at: now,
+            })
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -385,6 +401,32 @@ impl Services {
         );
         tx.enqueue_message(&message, now).await?;
         tracing::warn!(user_id = %user.id, kind, "account locked after failed attempts");
+        Ok(())
+    }
+}
+
+impl Services {
+    /// Records something that happened to an account (it also goes into the audit log of
+    /// every practice the user belongs to). `client` is where the request came from.
+    pub(crate) async fn account_event(
+        &self,
+        kind: &str,
+        user: UserId,
+        client_ip: Option<&str>,
+        detail: String,
+    ) -> Result<(), DomainError> {
+        let mut tx = self.store.begin().await?;
+        tx.insert_security_event(&NewSecurityEvent {
+            kind,
+            org_id: None,
+            user_id: Some(user),
+            actor_id: Some(user),
+            source: client_ip,
+            detail,
+            at: self.clock.now(),
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

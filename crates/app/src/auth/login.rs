@@ -179,6 +179,16 @@ impl Services {
         }
         if stage == SessionStage::Authenticated {
             self.forget_failures(&mut tx, user, now).await?;
+            tx.insert_security_event(&termin_storage::NewSecurityEvent {
+                kind: "login_succeeded",
+                org_id: None,
+                user_id: Some(user.id),
+                actor_id: Some(user.id),
+                source: Some(&request.client.ip),
+                detail: "on a trusted device".to_owned(),
+                at: now,
+            })
+            .await?;
         }
         tx.commit().await?;
         log_login(user.id, &status);

@@ -124,6 +124,13 @@ impl Services {
             })
             .await?;
         tracing::info!(user_id = %session.user_id, "passkey enrolled");
+        self.account_event(
+            "passkey_added",
+            session.user_id,
+            session.client_ip.map(|ip| ip.to_string()).as_deref(),
+            String::new(),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -169,6 +176,13 @@ impl Services {
         }
         tx.commit().await?;
         tracing::info!(user_id = %session.user_id, "passkey removed");
+        self.account_event(
+            "passkey_removed",
+            session.user_id,
+            session.client_ip.map(|ip| ip.to_string()).as_deref(),
+            String::new(),
+        )
+        .await?;
         Ok(())
     }
 

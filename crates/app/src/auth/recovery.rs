@@ -210,6 +210,16 @@ impl Services {
         // Other reset links still in mailboxes are moot now.
         tx.retire_links(user.id, LinkKind::Reset, now).await?;
         tx.sign_out_everywhere(user.id).await?;
+        tx.insert_security_event(&NewSecurityEvent {
+            kind: "password_reset",
+            org_id: None,
+            user_id: Some(user.id),
+            actor_id: Some(user.id),
+            source: Some(&client.ip),
+            detail: "signed out everywhere".to_owned(),
+            at: now,
+        })
+        .await?;
         // A reset proves the account's owner: it lifts a lock, even a permanent one.
         if tx.reset_guards_of(user.id, &address_of(&user), now).await? {
             tx.insert_security_event(&NewSecurityEvent {

@@ -54,6 +54,13 @@ impl Services {
     pub async fn end_session(&self, session: &CurrentSession, id: &str) -> Result<(), DomainError> {
         if self.store.delete_session_of(session.user_id, id).await? {
             tracing::info!(user_id = %session.user_id, "session ended by its user");
+            self.account_event(
+                "sessions_ended",
+                session.user_id,
+                session.client_ip.map(|ip| ip.to_string()).as_deref(),
+                "1 session ended by its user".to_owned(),
+            )
+            .await?;
             Ok(())
         } else {
             Err(DomainError::NotFound)
@@ -69,6 +76,13 @@ impl Services {
         let keep = keep_current.then_some(session.session_id.as_str());
         let ended = self.store.delete_sessions_of(session.user_id, keep).await?;
         tracing::info!(user_id = %session.user_id, ended, keep_current, "sessions ended by their user");
+        self.account_event(
+            "sessions_ended",
+            session.user_id,
+            session.client_ip.map(|ip| ip.to_string()).as_deref(),
+            format!("{ended} sessions ended by their user"),
+        )
+        .await?;
         Ok(ended)
     }
 }

@@ -139,6 +139,16 @@ impl Services {
             });
         }
         self.forget_failures(&mut tx, user, now).await?;
+        tx.insert_security_event(&termin_storage::NewSecurityEvent {
+            kind: "login_succeeded",
+            org_id: None,
+            user_id: Some(user.id),
+            actor_id: Some(user.id),
+            source: Some(&client.ip),
+            detail: format!("by {how}"),
+            at: now,
+        })
+        .await?;
         let device_token = SecretToken::generate().map_err(DomainError::internal)?;
         let device = device_name(&client.user_agent);
         // The account's first login (its verification) is no news; later new devices are.

@@ -1,13 +1,14 @@
 //! The commands of the `termin` binary. Each returns a [`Failure`] that `main` turns into
 //! one sentence on stderr and the contract's exit code.
 
+mod audit;
 mod config_check;
 mod migrate;
 mod operator;
 mod serve;
 mod setup;
 
-use crate::cli::{Cli, Command, ConfigAction};
+use crate::cli::{AuditAction, Cli, Command, ConfigAction};
 use crate::config::{self, Settings};
 
 /// A failed command: exit code 2 for bad usage or configuration, 1 for anything else.
@@ -47,6 +48,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve => serve::run(settings).await,
         Command::Migrate => migrate::run(settings).await,
         Command::Setup(args) => setup::run(settings, args).await,
+        Command::Audit {
+            action: AuditAction::Verify { org },
+        } => audit::verify(settings, org.as_deref()).await,
         Command::Unblock { source } => operator::unblock(settings, &source).await,
         Command::Unlock { email } => operator::unlock(settings, &email).await,
         Command::Config {

@@ -38,6 +38,23 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub lockout: RawLockout,
     pub proxy: RawProxy,
+    pub audit: RawAudit,
+}
+
+/// `[audit]`: how long the audit log is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAudit {
+    /// Days an entry is kept; at least 365.
+    pub retention_days: u32,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        Self {
+            retention_days: 365 * 2,
+        }
+    }
 }
 
 /// `[proxy]`: the operator's reverse proxies.
@@ -106,6 +123,7 @@ impl Default for RawConfig {
             limits: RawLimits::default(),
             lockout: RawLockout::default(),
             proxy: RawProxy::default(),
+            audit: RawAudit::default(),
         }
     }
 }
@@ -193,8 +211,8 @@ impl ConfigError {
 }
 
 /// Sections of the configuration; `TERMIN_<SECTION>_<KEY>` addresses `<section>.<key>`.
-const SECTIONS: [&str; 9] = [
-    "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout", "proxy",
+const SECTIONS: [&str; 10] = [
+    "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout", "proxy", "audit",
 ];
 /// Top-level keys that contain an underscore and must not be split into a section.
 const TOP_LEVEL: [&str; 4] = ["data_dir", "listen", "database_url", "public_url"];
@@ -289,6 +307,7 @@ pub struct Settings {
     pub connection_limits: crate::connections::ConnectionLimits,
     pub guard: termin_app::auth::GuardPolicy,
     pub trusted_proxies: Vec<termin_domain::network::Cidr>,
+    pub audit_retention: jiff::SignedDuration,
     /// As configured, for `config check`.
     limits: RawLimits,
     lockout: RawLockout,
@@ -386,6 +405,14 @@ impl RawConfig {
         let sms = self.sms.validate()?;
         let (http_limits, connection_limits) = self.limits.validate()?;
         let guard = self.lockout.validate()?;
+        if !(365..=36_500).contains(&self.audit.retention_days) {
+            return Err(ConfigError::new(
+                "audit.retention_days",
+                "must be between 365 and 36500 (the audit log is kept at least a year)",
+            ));
+        }
+        let audit_retention =
+            jiff::SignedDuration::from_hours(i64::from(self.audit.retention_days) * 24);
         let trusted_proxies = self
             .proxy
             .trusted
@@ -415,6 +442,7 @@ impl RawConfig {
             connection_limits,
             guard,
             trusted_proxies,
+            audit_retention,
             limits: self.limits,
             lockout: self.lockout,
         })
@@ -486,6 +514,13 @@ impl Settings {
             ("limits", toml::to_string(&self.limits)),
             ("lockout", toml::to_string(&self.lockout)),
             ("proxy", toml::to_string(&RawProxy { trusted: proxies })),
+            (
+                "audit",
+                toml::to_string(&RawAudit {
+                    retention_days: u32::try_from(self.audit_retention.as_hours() / 24)
+                        .unwrap_or(u32::MAX),
+                }),
+            ),
         ] {
             out.push_str(&format!("\n[{name}]\n{}", section.unwrap_or_default()));
         }

@@ -1,6 +1,7 @@
 //! The route table. Each module is one feature: its pages and its JSON API.
 
 mod account_pages;
+mod audit;
 mod auth;
 mod health;
 mod home;
@@ -37,6 +38,7 @@ pub fn all() -> Routes {
         .merge(reauth::routes())
         .merge(users::routes())
         .merge(network::routes())
+        .merge(audit::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
