@@ -34,7 +34,8 @@ impl Services {
                 .into_iter()
                 .find(|m| m.org_slug.as_str() == slug)
                 .ok_or(DomainError::NotFound)?,
-            None if memberships.len() == 1 => memberships
+            // No practice at all: there is nothing to act in.
+            None if memberships.len() <= 1 => memberships
                 .into_iter()
                 .next()
                 .ok_or(DomainError::NotFound)?,

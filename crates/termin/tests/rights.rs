@@ -339,3 +339,61 @@ async fn a_removed_member_loses_the_practice_at_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_users_page_changes_roles_rights_and_membership() {
+    let (server, owner) = practice().await;
+    let assistant = server.join_practice(&owner, ASSISTANT, PASSWORD).await;
+    let mia = id_of(&owner, ASSISTANT.0).await;
+    let page = owner.get("/practices/praxis-am-see/users").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.as_str().unwrap().contains(ASSISTANT.0));
+    let csrf = page.form_csrf();
+    let base = format!("/practices/praxis-am-see/users/{mia}");
+
+    let ticked = owner
+        .post_form(
+            &format!("{base}/permissions"),
+            &[
+                ("csrf", &csrf),
+                ("permission", "view_calendar"),
+                ("permission", "view_audit_log"),
+            ],
+        )
+        .await;
+    assert_eq!(ticked.status, 303);
+    let users = owner.get("/api/v1/users").await;
+    let row = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == ASSISTANT.0)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        names(&row["permissions"]),
+        ["view_calendar", "view_audit_log"]
+    );
+    assert_eq!(assistant.get("/api/v1/audit").await.status, 200);
+
+    let role = owner
+        .post_form(
+            &format!("{base}/role"),
+            &[("csrf", &csrf), ("role", "reception")],
+        )
+        .await;
+    assert_eq!(role.status, 303);
+    let forged = owner
+        .post_form(&format!("{base}/remove"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let removed = owner
+        .post_form(&format!("{base}/remove"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(
+        assistant.get("/api/v1/audit").await.status,
+        404,
+        "no practice left"
+    );
+}

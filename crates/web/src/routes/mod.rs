@@ -18,6 +18,7 @@ mod sessions;
 mod setup;
 pub mod table;
 mod users;
+mod users_page;
 
 use axum::routing::get;
 
@@ -39,6 +40,7 @@ pub fn all() -> Routes {
         .merge(users::routes())
         .merge(network::routes())
         .merge(audit::routes())
+        .merge(users_page::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
         .merge(recovery::routes())
