@@ -152,6 +152,17 @@ fn guard_from_row(row: &AnyRow) -> StoreResult<AccountGuard> {
     })
 }
 
+fn event_from_row(row: &AnyRow) -> StoreResult<SecurityEvent> {
+    Ok(SecurityEvent {
+        at: from_db(row.try_get("at")?)?,
+        kind: row.try_get("kind")?,
+        user_id: user_id(row.try_get("user_id")?, "security_events.user_id")?,
+        actor_id: user_id(row.try_get("actor_id")?, "security_events.actor_id")?,
+        source: row.try_get("source")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
 fn block_from_row(row: &AnyRow) -> StoreResult<SourceBlock> {
     Ok(SourceBlock {
         source: row.try_get("source")?,
@@ -545,18 +556,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SecurityEvent {
-                    at: from_db(row.try_get("at")?)?,
-                    kind: row.try_get("kind")?,
-                    user_id: user_id(row.try_get("user_id")?, "security_events.user_id")?,
-                    actor_id: user_id(row.try_get("actor_id")?, "security_events.actor_id")?,
-                    source: row.try_get("source")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     /// A practice's security events of `kind`, newest first.
@@ -577,18 +577,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SecurityEvent {
-                    at: from_db(row.try_get("at")?)?,
-                    kind: row.try_get("kind")?,
-                    user_id: user_id(row.try_get("user_id")?, "security_events.user_id")?,
-                    actor_id: user_id(row.try_get("actor_id")?, "security_events.actor_id")?,
-                    source: row.try_get("source")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     /// Removes failures older than `before` and guards with nothing left to remember.

@@ -127,17 +127,7 @@ async fn staff_api_routes_answer_each_role_as_its_preset_says() {
     }
     members.push((Role::Owner, owner));
     // Another practice, whose slug nobody here may act in.
-    server
-        .services
-        .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
-            org_name: "Praxis Nord",
-            time_zone: None,
-            owner_email: "nord@praxis-nord.example",
-            owner_phone: "+4915112340099",
-            password: "Kompass&Boje2026",
-        })
-        .await
-        .unwrap();
+    server.other_practice_owner().await;
     for route in routes() {
         let Access::Staff(permission) = route.access else {
             continue;

@@ -213,29 +213,6 @@ async fn user_id_of(server: &TestServer, email: &str) -> String {
         .to_string()
 }
 
-/// A second practice with its own signed-in owner.
-async fn other_practice(server: &TestServer) -> Browser {
-    let (email, phone, password) = (
-        "nord@praxis-nord.example",
-        "+4915112340099",
-        "Kompass&Boje2026",
-    );
-    server
-        .services
-        .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
-            org_name: "Praxis Nord",
-            time_zone: None,
-            owner_email: email,
-            owner_phone: phone,
-            password,
-        })
-        .await
-        .unwrap();
-    let browser = Browser::new(server, FIREFOX);
-    server.sign_in(&browser, email, phone, password).await;
-    browser
-}
-
 #[tokio::test]
 async fn a_hundred_failures_in_a_day_lock_until_an_administrator_unlocks() {
     let (server, owner) = practice_on(None, no_source_blocks).await;
@@ -286,7 +263,7 @@ async fn a_hundred_failures_in_a_day_lock_until_an_administrator_unlocks() {
     assert!(failures.iter().all(|f| f["email"] == ADMIN.0));
 
     // Another practice's owner sees nothing of it and cannot unlock it.
-    let stranger = other_practice(&server).await;
+    let stranger = server.other_practice_owner().await;
     let theirs = stranger.get("/api/v1/security/lockouts").await;
     assert_eq!(theirs.body["locked_accounts"], json!([]));
     assert_eq!(theirs.body["recent_failures"], json!([]));
@@ -512,7 +489,7 @@ async fn a_network_is_blocked_and_an_administrator_can_unblock_it() {
     })
     .await;
     // Every test client is in 127.0.0.0/24: the other practice signs in before the block.
-    let stranger = other_practice(&server).await;
+    let stranger = server.other_practice_owner().await;
     for address in ["127.0.0.2", "127.0.0.3"] {
         let attacker = Browser::from_address(&server, CHROME, ip(address));
         hammer(&attacker, OWNER_EMAIL, 2).await;
@@ -588,7 +565,7 @@ async fn administrators_end_every_session_of_a_member_of_their_practice_only() {
 
     // An administrator cannot act on an owner; another practice cannot act at all.
     assert_eq!(admin.post(&end(&owner_id), &json!({})).await.status, 403);
-    let stranger = other_practice(&server).await;
+    let stranger = server.other_practice_owner().await;
     assert_eq!(stranger.post(&end(&admin_id), &json!({})).await.status, 404);
     assert_eq!(admin.get("/api/v1/me").await.status, 200);
 

@@ -314,6 +314,29 @@ impl TestServer {
             .expect("practice created");
     }
 
+    /// A second practice, "Praxis Nord" (slug `praxis-nord`), with its own owner signed
+    /// in on a new browser: for tests that another practice's ids are "not found".
+    pub async fn other_practice_owner(&self) -> crate::Browser {
+        let (email, phone, password) = (
+            "nord@praxis-nord.example",
+            "+4915112340099",
+            "Kompass&Boje2026",
+        );
+        self.services
+            .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
+                org_name: "Praxis Nord",
+                time_zone: None,
+                owner_email: email,
+                owner_phone: phone,
+                password,
+            })
+            .await
+            .expect("second practice created");
+        let browser = crate::Browser::new(self, crate::FIREFOX);
+        self.sign_in(&browser, email, phone, password).await;
+        browser
+    }
+
     /// The server's database.
     pub fn db(&self) -> &TestDb {
         self.db.as_ref().expect("database present until stop")

@@ -8,6 +8,7 @@ mod assets;
 pub mod client_ip;
 pub mod error;
 mod extract;
+mod forms;
 pub mod i18n;
 pub mod limits;
 mod middleware;

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::access::{ManageSettings, Require};
 use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
+use crate::forms;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::practice_security::role_label;
@@ -196,13 +197,7 @@ async fn submit(
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| forms::field(&fields, name);
     let Some(session) = signed_in_form(&state, lang, &headers, field("csrf")).await? else {
         return Ok(to_login());
     };
@@ -217,11 +212,7 @@ async fn submit(
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    let roles: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "role")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let roles = forms::values(&fields, "role");
     let result = match NetworkRule::parse(&networks, &roles) {
         Ok(rule) => {
             state
@@ -235,11 +226,7 @@ async fn submit(
     match result {
         Ok(saved) => render_page(&state, lang, &headers, at, (&saved, None), (true, None)).await,
         Err(DomainError::Invalid(errors)) => {
-            let message = errors
-                .iter()
-                .flat_map(|(_, messages)| messages.iter().cloned())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let message = forms::messages(&errors);
             let typed = Some(networks.join("\n"));
             render_page(
                 &state,

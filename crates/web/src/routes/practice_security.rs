@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::access::{ManageSettings, Require};
 use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
+use crate::forms;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::table::{Access, Routes};
@@ -187,13 +188,7 @@ async fn submit(
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| forms::field(&fields, name);
     let Some(session) = signed_in_form(&state, lang, &headers, field("csrf")).await? else {
         return Ok(to_login());
     };
@@ -202,11 +197,7 @@ async fn submit(
         .security_settings(&session, Some(&slug))
         .await
         .map_err(|err| PageError { lang, err })?;
-    let roles: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "role")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let roles = forms::values(&fields, "role");
     let practice = (slug.as_str(), membership.org_name.as_str());
     // A number field that is not a number is out of bounds: the bounds are the message.
     let number = |name: &str| {
@@ -230,11 +221,7 @@ async fn submit(
     match result {
         Ok(saved) => render_page(lang, &headers, practice, &saved, true, None),
         Err(DomainError::Invalid(fields)) => {
-            let message = fields
-                .iter()
-                .flat_map(|(_, messages)| messages.iter().cloned())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let message = forms::messages(&fields);
             render_page(lang, &headers, practice, &current, false, Some(message))
         }
         Err(err) => Err(PageError { lang, err }),

@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::access::{ManageUsers, Require};
 use crate::error::{ApiError, PageError};
 use crate::extract::ApiJson;
+use crate::forms;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::practice_security::role_label;
@@ -60,7 +61,7 @@ pub fn routes() -> Routes {
 }
 
 fn user_id(raw: &str) -> Result<UserId, DomainError> {
-    raw.parse().map_err(|_| DomainError::NotFound)
+    forms::path_id(raw)
 }
 
 fn overview_json(overview: &LockoutOverview) -> serde_json::Value {

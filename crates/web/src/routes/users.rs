@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::access::{ManageUsers, Require};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::forms;
 use crate::routes::table::{Access, Routes};
 use crate::session::org_header;
 use termin_domain::rights::Permission;
@@ -47,7 +48,7 @@ pub fn routes() -> Routes {
 }
 
 fn user_id(raw: &str) -> Result<UserId, DomainError> {
-    raw.parse().map_err(|_| DomainError::NotFound)
+    forms::path_id(raw)
 }
 
 pub fn status_name(status: UserStatus) -> &'static str {

@@ -17,6 +17,7 @@ use termin_domain::user::{Role, UserStatus};
 
 use crate::AppState;
 use crate::error::PageError;
+use crate::forms;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::practice_security::role_label;
@@ -176,13 +177,7 @@ async fn submit(
     Path((slug, raw_user, action)): Path<(String, String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| forms::field(&fields, name);
     let Some(session) = signed_in_form(&state, lang, &headers, field("csrf")).await? else {
         return Ok(to_login());
     };
@@ -194,7 +189,7 @@ async fn submit(
         .acting_with(&session, org, Permission::ManageUsers)
         .await
         .map_err(err)?;
-    let user: UserId = raw_user.parse().map_err(|_| err(DomainError::NotFound))?;
+    let user: UserId = forms::path_id(&raw_user).map_err(err)?;
     let result = match action.as_str() {
         "role" => match Role::parse(field("role")) {
             Ok(role) => services
@@ -204,10 +199,9 @@ async fn submit(
             Err(e) => Err(DomainError::invalid("role", e.to_string())),
         },
         "permissions" => {
-            let ticked: Vec<Permission> = fields
+            let ticked: Vec<Permission> = forms::values(&fields, "permission")
                 .iter()
-                .filter(|(k, _)| k == "permission")
-                .filter_map(|(_, v)| Permission::parse(v))
+                .filter_map(|v| Permission::parse(v))
                 .collect();
             let member = services
                 .users(&session, org)
@@ -232,11 +226,7 @@ async fn submit(
         Err(e @ (DomainError::Invalid(_) | DomainError::Conflict { .. })) => {
             let message = match &e {
                 DomainError::Conflict { message, .. } => message.clone(),
-                DomainError::Invalid(fields) => fields
-                    .iter()
-                    .flat_map(|(_, m)| m.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                DomainError::Invalid(fields) => forms::messages(fields),
                 _ => String::new(),
             };
             render_page(
