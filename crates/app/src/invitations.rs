@@ -49,27 +49,40 @@ impl Services {
         if !acting.may_give(role, &termin_domain::rights::Adjustments::default()) {
             return Err(DomainError::Forbidden);
         }
-        if self.store.find_user_by_email(&email).await?.is_some() {
-            return Err(DomainError::Conflict {
-                code: "email_taken",
-                message: "an account with this e-mail address already exists".into(),
-            });
-        }
+        // An address that has an account already is invited to join with it: the answer is
+        // the same (nobody learns whether an address has an account); only the e-mail differs.
+        let existing = self.store.find_user_by_email(&email).await?;
         let token = SecretToken::generate().map_err(DomainError::internal)?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string();
         let link = format!("{}/invite/{}", self.public_origin, token.reveal());
-        let message = Message::email(
-            &email,
-            format!("Einladung zu Termin: {} / Invitation", membership.org_name),
-            format!(
-                "Sie wurden eingeladen, im Kalender von {org} mitzuarbeiten.\n\
-                 Legen Sie hier Ihr Passwort fest (der Link gilt 72 Stunden und einmal):\n{link}\n\n\
-                 You have been invited to work in the calendar of {org}.\n\
-                 Set your password here (the link is valid for 72 hours, once):\n{link}\n",
-                org = membership.org_name
-            ),
-        );
+        let message = if existing.is_some() {
+            Message::email(
+                &email,
+                format!("Einladung zu Termin: {} / Invitation", membership.org_name),
+                format!(
+                    "Sie wurden eingeladen, auch im Kalender von {org} mitzuarbeiten.\n\
+                     Melden Sie sich mit Ihrem Konto an und öffnen Sie dann diesen Link \
+                     (72 Stunden gültig, einmal):\n{link}\n\n\
+                     You have been invited to work in the calendar of {org} too.\n\
+                     Sign in with your account, then open this link (valid for 72 hours, \
+                     once):\n{link}\n",
+                    org = membership.org_name
+                ),
+            )
+        } else {
+            Message::email(
+                &email,
+                format!("Einladung zu Termin: {} / Invitation", membership.org_name),
+                format!(
+                    "Sie wurden eingeladen, im Kalender von {org} mitzuarbeiten.\n\
+                     Legen Sie hier Ihr Passwort fest (der Link gilt 72 Stunden und einmal):\n{link}\n\n\
+                     You have been invited to work in the calendar of {org}.\n\
+                     Set your password here (the link is valid for 72 hours, once):\n{link}\n",
+                    org = membership.org_name
+                ),
+            )
+        };
         let mut tx = self.store.begin().await?;
         tx.insert_invitation(&NewInvitation {
             id: id.clone(),
@@ -130,6 +143,18 @@ impl Services {
             .password_policy
             .check(password, &personal)
             .map_err(|violations| DomainError::PasswordPolicy { violations })?;
+        if self
+            .store
+            .find_user_by_email(&invitation.email)
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::Conflict {
+                code: "sign_in_to_join",
+                message: "This address has an account already: sign in, then open the invitation link again to join."
+                    .into(),
+            });
+        }
         let password_hash = self.hasher.hash(password).await?;
         let user_id = UserId::random();
         let mut tx = self.store.begin().await?;
@@ -150,5 +175,59 @@ impl Services {
         tx.commit().await?;
         tracing::info!(org_id = %invitation.org_id, user_id = %user_id, "invitation accepted");
         Ok(user_id)
+    }
+
+    /// A signed-in user joins the practice of an invitation to their own address (a member
+    /// of several practices switches between them). Returns the practice's slug. An
+    /// invitation for another address, used or expired, is "not found".
+    pub async fn join_practice(
+        &self,
+        session: &CurrentSession,
+        raw_token: &str,
+    ) -> Result<String, DomainError> {
+        let token = SecretToken::parse(raw_token).map_err(|_| DomainError::NotFound)?;
+        let user = self.session_user(session).await?;
+        let now = self.clock.now();
+        let invitation = self
+            .store
+            .find_open_invitation(&token.hash(), now)
+            .await?
+            .filter(|i| i.email.normalized() == user.email.normalized())
+            .ok_or(DomainError::NotFound)?;
+        if !invitation
+            .inviter_role
+            .is_some_and(|r| r.may_grant(invitation.role))
+        {
+            return Err(DomainError::NotFound);
+        }
+        let memberships = self.store.memberships_of(user.id).await?;
+        let Some(slug) = self.store.slug_of(invitation.org_id).await? else {
+            return Err(DomainError::NotFound);
+        };
+        if memberships.iter().any(|m| m.org_id == invitation.org_id) {
+            return Err(DomainError::Conflict {
+                code: "already_member",
+                message: "You belong to this practice already.".into(),
+            });
+        }
+        let mut tx = self.store.begin().await?;
+        if !tx.accept_invitation(&token.hash(), now).await? {
+            return Err(DomainError::NotFound);
+        }
+        tx.insert_membership(invitation.org_id, user.id, invitation.role, now)
+            .await?;
+        tx.insert_security_event(&termin_storage::NewSecurityEvent {
+            kind: "member_joined",
+            org_id: Some(invitation.org_id),
+            user_id: Some(user.id),
+            actor_id: Some(user.id),
+            source: None,
+            detail: format!("as {}", invitation.role.as_str()),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(org_id = %invitation.org_id, user_id = %user.id, "joined a further practice");
+        Ok(slug)
     }
 }

@@ -84,6 +84,16 @@ impl Store {
         Ok(())
     }
 
+    /// The slug of a practice, if it exists.
+    pub async fn slug_of(&self, org: OrgId) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT slug FROM organizations WHERE id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn count_organizations(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.pool)

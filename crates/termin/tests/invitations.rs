@@ -235,7 +235,7 @@ async fn only_managers_invite_and_nobody_grants_more_than_they_hold() {
 }
 
 #[tokio::test]
-async fn invitations_validate_their_fields_and_refuse_existing_accounts() {
+async fn invitations_validate_their_fields_and_do_not_tell_whether_an_account_exists() {
     let (_server, owner) = owner().await;
     let bad = owner
         .post(
@@ -252,15 +252,121 @@ async fn invitations_validate_their_fields_and_refuse_existing_accounts() {
         .collect();
     fields.sort();
     assert_eq!(fields, ["email", "phone", "role"]);
-    let taken = owner
+    // An address with an account gets the same answer; its invitation asks to sign in.
+    let existing = owner
         .post(
             "/api/v1/invitations",
             &invitation(&OWNER_EMAIL.to_uppercase(), "assistant"),
         )
         .await;
+    let fresh = owner
+        .post(
+            "/api/v1/invitations",
+            &invitation("neu@praxis.example", "assistant"),
+        )
+        .await;
+    assert_eq!((existing.status, fresh.status), (201, 201));
     assert_eq!(
-        (taken.status, taken.body["error"].as_str()),
-        (409, Some("email_taken"))
+        existing
+            .body
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        fresh.body.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn an_existing_account_joins_a_further_practice_and_switches_between_them() {
+    let (server, owner) = owner().await;
+    let nord = server.other_practice_owner().await;
+    // Praxis Nord invites the owner of Praxis am See as a receptionist.
+    let invited = nord
+        .post("/api/v1/invitations", &invitation(OWNER_EMAIL, "reception"))
+        .await;
+    assert_eq!(invited.status, 201);
+    let mails = server.outbox("email").await;
+    let mail = mails.iter().rev().find(|m| m["to"] == OWNER_EMAIL).unwrap();
+    assert!(
+        mail["body"]
+            .as_str()
+            .unwrap()
+            .contains("Sign in with your account")
+    );
+    let token = server.invitation_token(OWNER_EMAIL).await;
+    // Setting a password with the link is refused: the account exists.
+    let by_password = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": "Ganz&Neu2026!"}),
+        )
+        .await;
+    assert_eq!(by_password.status(), 409);
+    // Someone else signed in cannot use it.
+    assert_eq!(
+        nord.post("/api/v1/invitations/join", &json!({"token": token}))
+            .await
+            .status,
+        404
+    );
+    // Signed in, the link's page offers to join with the account.
+    let page = owner.get(&format!("/invite/{token}")).await;
+    assert!(
+        page.body
+            .as_str()
+            .unwrap()
+            .contains(&format!("/invite/{token}/join"))
+    );
+    let joined = owner
+        .post("/api/v1/invitations/join", &json!({"token": token}))
+        .await;
+    assert_eq!(joined.status, 200, "{:?}", joined.body);
+    assert_eq!(joined.body["slug"], "praxis-nord");
+    let orgs = owner.get("/api/v1/me").await.body["organizations"].clone();
+    let roles: Vec<(String, String)> = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["slug"].as_str().unwrap().to_owned(),
+                o["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("praxis-am-see".to_owned(), "owner".to_owned()),
+            ("praxis-nord".to_owned(), "reception".to_owned())
+        ]
+    );
+    // Two practices: each request names one, and the rights differ between them.
+    let unnamed = owner.get("/api/v1/users").await;
+    assert_eq!(unnamed.status, 422);
+    assert!(unnamed.body["fields"]["X-Termin-Org"].is_array());
+    assert_eq!(
+        owner
+            .get_with_header("/api/v1/users", ("x-termin-org", "praxis-am-see"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        owner
+            .get_with_header("/api/v1/users", ("x-termin-org", "praxis-nord"))
+            .await
+            .status,
+        403
+    );
+    // Used once.
+    assert_eq!(
+        owner
+            .post("/api/v1/invitations/join", &json!({"token": token}))
+            .await
+            .status,
+        404
     );
 }
 

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use serde::Deserialize;
@@ -19,7 +19,9 @@ use crate::extract::ApiJson;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
 use crate::routes::table::{Access, Routes};
-use crate::session::org_header;
+use crate::session::{
+    Authenticated, form_csrf_token, org_header, signed_in_form, signed_in_page, to_login,
+};
 use termin_domain::rights::Permission;
 
 pub fn routes() -> Routes {
@@ -30,11 +32,55 @@ pub fn routes() -> Routes {
             post(invite),
         )
         .route("/api/v1/invitations/accept", Access::Public, post(accept))
+        .route("/api/v1/invitations/join", Access::SignedIn, post(join))
         .route(
             "/invite/{token}",
             Access::Public,
             get(accept_form).post(accept_submit),
         )
+        .route("/invite/{token}/join", Access::SignedIn, post(join_submit))
+}
+
+#[derive(Deserialize)]
+struct JoinBody {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /api/v1/invitations/join` `{"token"}` → 200 `{"slug"}`: a signed-in user joins the
+/// practice that invited their address.
+async fn join(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    ApiJson(body): ApiJson<JoinBody>,
+) -> Result<Response, ApiError> {
+    let slug = state.services.join_practice(&session, &body.token).await?;
+    Ok(Json(json!({ "slug": slug })).into_response())
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The page's "join with my account" button.
+async fn join_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<JoinForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = signed_in_form(&state, lang, &headers, &form.csrf).await? else {
+        return Ok(to_login());
+    };
+    state
+        .services
+        .join_practice(&session, &token)
+        .await
+        .map_err(|err| PageError { lang, err })?;
+    Ok(Redirect::to("/app").into_response())
 }
 
 #[derive(Deserialize)]
@@ -95,14 +141,20 @@ struct InvitePage<'a> {
     token: &'a str,
     errors: Vec<String>,
     done: bool,
+    /// The form token of a signed-in visitor, who may join with their account.
+    join_csrf: Option<String>,
 }
 
 async fn accept_form(
     State(state): State<AppState>,
     lang: Lang,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
     link_must_be_open(lang, state.services.invitation_is_open(&token).await)?;
+    let join_csrf = signed_in_page(&state, lang, &headers)
+        .await?
+        .map(|_| form_csrf_token(&headers));
     render::html(
         lang,
         &InvitePage {
@@ -110,6 +162,7 @@ async fn accept_form(
             token: &token,
             errors: Vec::new(),
             done: false,
+            join_csrf,
         },
     )
 }
@@ -139,10 +192,14 @@ async fn accept_submit(
                 token: &token,
                 errors: Vec::new(),
                 done: true,
+                join_csrf: None,
             },
         ),
-        Err(err @ DomainError::PasswordPolicy { .. }) => {
-            let errors = form_messages(&err, "");
+        Err(err @ (DomainError::PasswordPolicy { .. } | DomainError::Conflict { .. })) => {
+            let errors = match &err {
+                DomainError::Conflict { message, .. } => vec![message.clone()],
+                _ => form_messages(&err, ""),
+            };
             render::html_with_status(
                 lang,
                 status_of(&err),
@@ -151,6 +208,7 @@ async fn accept_submit(
                     token: &token,
                     errors,
                     done: false,
+                    join_csrf: None,
                 },
             )
         }
