@@ -145,6 +145,35 @@ impl Services {
         Ok(rule)
     }
 
+    /// The operator lifts a practice's network rule (`termin network clear`): the way back
+    /// when a rule shuts out everybody, e.g. after the practice's address changed. `false`
+    /// if there is no such practice.
+    pub async fn operator_clear_network_rule(&self, slug: &str) -> Result<bool, DomainError> {
+        let Ok(slug) = termin_domain::org::OrgSlug::parse(slug) else {
+            return Ok(false);
+        };
+        let Some(org) = self.store.find_organization_by_slug(&slug).await? else {
+            return Ok(false);
+        };
+        self.store
+            .set_network_rule(org.id, &NetworkRule::default())
+            .await?;
+        let mut tx = self.store.begin().await?;
+        tx.insert_security_event(&termin_storage::NewSecurityEvent {
+            kind: "network_rule_changed",
+            org_id: Some(org.id),
+            user_id: None,
+            actor_id: None,
+            source: None,
+            detail: "cleared by the operator".to_owned(),
+            at: self.clock.now(),
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(org_id = %org.id, "network rule cleared by the operator");
+        Ok(true)
+    }
+
     /// Staff requests refused by the network rule in the last week, newest first.
     pub async fn network_denials(
         &self,

@@ -82,6 +82,11 @@ pub enum Command {
     },
     /// Unlock an account locked after failed sign-ins, by its e-mail address.
     Unlock { email: String },
+    /// Practice-network rules.
+    Network {
+        #[command(subcommand)]
+        action: NetworkAction,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -109,6 +114,16 @@ pub struct SetupArgs {
     /// Read the owner's password from the first line of standard input.
     #[arg(long, required = true)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkAction {
+    /// Lift a practice's network rule (when it shuts out everybody).
+    Clear {
+        /// The practice's slug.
+        #[arg(long)]
+        org: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -663,3 +663,37 @@ async fn sqlx_update(url: &str, sql: &str) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_operator_clears_a_network_rule_that_shuts_everybody_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = setup(dir.path(), "owner@praxis.example", "Kx7!vbnq-Ahorn");
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let slug = text(&created.stdout).trim().to_owned();
+    let raw_url = format!("sqlite://{}", dir.path().join("termin.db").display());
+    sqlx_update(
+        &raw_url,
+        "UPDATE organizations SET network_allowed = '192.0.2.0/24'",
+    )
+    .await;
+    let cleared = run(termin(dir.path()).args(["network", "clear", "--org", &slug]));
+    assert_eq!(cleared.status.code(), Some(0), "{}", text(&cleared.stderr));
+    assert!(text(&cleared.stdout).contains("lifted"));
+    let url = termin_storage::DatabaseUrl::sqlite_in(dir.path());
+    let store = termin_storage::Store::connect(&url, &termin_storage::PoolSettings::default())
+        .await
+        .unwrap();
+    let (org, _) = store.audited_orgs().await.unwrap().remove(0);
+    let ((_, _), entries) = store.audit_chain(org).await.unwrap();
+    assert_eq!(entries.last().unwrap().action, "network_rule_changed");
+    let owner = store
+        .find_user_by_email(&termin_domain::user::Email::parse("owner@praxis.example").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let memberships = store.memberships_of(owner.id).await.unwrap();
+    assert!(memberships[0].network.allowed.is_empty());
+    store.close().await;
+    let unknown = run(termin(dir.path()).args(["network", "clear", "--org", "nirgendwo"]));
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -8,7 +8,7 @@ mod operator;
 mod serve;
 mod setup;
 
-use crate::cli::{AuditAction, Cli, Command, ConfigAction};
+use crate::cli::{AuditAction, Cli, Command, ConfigAction, NetworkAction};
 use crate::config::{self, Settings};
 
 /// A failed command: exit code 2 for bad usage or configuration, 1 for anything else.
@@ -51,6 +51,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit {
             action: AuditAction::Verify { org },
         } => audit::verify(settings, org.as_deref()).await,
+        Command::Network {
+            action: NetworkAction::Clear { org },
+        } => operator::clear_network_rule(settings, &org).await,
         Command::Unblock { source } => operator::unblock(settings, &source).await,
         Command::Unlock { email } => operator::unlock(settings, &email).await,
         Command::Config {

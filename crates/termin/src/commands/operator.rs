@@ -26,6 +26,22 @@ pub async fn unblock(settings: Settings, source: &str) -> Result<(), Failure> {
     }
 }
 
+pub async fn clear_network_rule(settings: Settings, slug: &str) -> Result<(), Failure> {
+    let (store, _) = open_store(&settings).await.map_err(Failure::other)?;
+    let services = services(store.clone(), Arc::new(SystemClock));
+    let cleared = services
+        .operator_clear_network_rule(slug)
+        .await
+        .map_err(Failure::other);
+    store.close().await;
+    if cleared? {
+        println!("the network rule of {slug} is lifted: staff may work from anywhere");
+        Ok(())
+    } else {
+        Err(Failure::usage(format!("no practice {slug}")))
+    }
+}
+
 pub async fn unlock(settings: Settings, email: &str) -> Result<(), Failure> {
     let (store, _) = open_store(&settings).await.map_err(Failure::other)?;
     let services = services(store.clone(), Arc::new(SystemClock));
