@@ -267,24 +267,7 @@ async fn another_practices_users_are_not_found() {
     let (server, owner) = practice().await;
     server.join_practice(&owner, ASSISTANT, PASSWORD).await;
     let mia = id_of(&owner, ASSISTANT.0).await;
-    let (email, phone, password) = (
-        "nord@praxis-nord.example",
-        "+4915112340099",
-        "Kompass&Boje2026",
-    );
-    server
-        .services
-        .create_practice_as_operator(termin_domain::setup::NewPracticeInput {
-            org_name: "Praxis Nord",
-            time_zone: None,
-            owner_email: email,
-            owner_phone: phone,
-            password,
-        })
-        .await
-        .unwrap();
-    let stranger = Browser::new(&server, FIREFOX);
-    server.sign_in(&stranger, email, phone, password).await;
+    let stranger = server.other_practice_owner().await;
     let theirs = stranger.get("/api/v1/users").await;
     assert_eq!(theirs.body["users"].as_array().unwrap().len(), 1);
     for answer in [
