@@ -77,7 +77,7 @@ impl Services {
                         membership: m.clone(),
                     };
                     acting.rights.has(Permission::ManageUsers)
-                        && acting.may_manage(member.role, &member.adjustments)
+                        && acting.may_give(member.role, &member.adjustments)
                 });
             if !may {
                 return Err(DomainError::Forbidden);

@@ -22,16 +22,10 @@ pub struct Acting {
 }
 
 impl Acting {
-    /// Whether the actor may give someone `role` with `adjustments`: owners give anything;
-    /// others never make owners and never give a right they do not hold themselves.
+    /// Whether the actor may give someone `role` with `adjustments`, or act on a member who
+    /// holds them (`termin_domain::rights::may_give`).
     pub fn may_give(&self, role: Role, adjustments: &Adjustments) -> bool {
-        self.membership.role == Role::Owner
-            || (role != Role::Owner && self.rights.covers(&rights::effective(role, adjustments)))
-    }
-
-    /// Whether the actor may act on a member who holds `role` with `adjustments` now.
-    pub fn may_manage(&self, role: Role, adjustments: &Adjustments) -> bool {
-        self.may_give(role, adjustments)
+        rights::may_give(self.membership.role, &self.rights, role, adjustments)
     }
 }
 
@@ -74,7 +68,7 @@ impl Services {
             .into_iter()
             .find(|m| m.user_id == user)
             .ok_or(DomainError::NotFound)?;
-        if !acting.may_manage(member.role, &member.adjustments) {
+        if !acting.may_give(member.role, &member.adjustments) {
             return Err(DomainError::Forbidden);
         }
         Ok(member)

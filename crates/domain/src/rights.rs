@@ -194,6 +194,14 @@ pub fn preset(role: Role) -> Rights {
     Rights(held.iter().map(|p| (*p, Scope::All)).collect())
 }
 
+/// Whether someone with `giver_role` and `giver` rights may give (or act on) a member with
+/// `role` and `adjustments`: owners give anything; others never make owners and never give
+/// a right they do not hold themselves.
+pub fn may_give(giver_role: Role, giver: &Rights, role: Role, adjustments: &Adjustments) -> bool {
+    giver_role == Role::Owner
+        || (role != Role::Owner && giver.covers(&effective(role, adjustments)))
+}
+
 /// One adjustment of a member's preset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Adjustment {
@@ -375,6 +383,45 @@ mod tests {
             "a narrower scope does not cover the whole"
         );
         assert!(narrowed.gained_in(&assistant).has(Permission::ViewCalendar));
+    }
+
+    #[test]
+    fn only_owners_make_owners_and_others_give_only_what_they_hold() {
+        let none = Adjustments::new();
+        let admin = preset(Role::Administrator);
+        assert!(may_give(
+            Role::Owner,
+            &preset(Role::Owner),
+            Role::Owner,
+            &none
+        ));
+        assert!(!may_give(Role::Administrator, &admin, Role::Owner, &none));
+        assert!(may_give(
+            Role::Administrator,
+            &admin,
+            Role::Practitioner,
+            &none
+        ));
+        let assistant = preset(Role::Assistant);
+        assert!(may_give(
+            Role::Assistant,
+            &assistant,
+            Role::Reception,
+            &none
+        ));
+        assert!(!may_give(
+            Role::Assistant,
+            &assistant,
+            Role::Practitioner,
+            &none
+        ));
+        let notes = Adjustments::parse(&[("see_medical_notes".to_owned(), None)], &[]).unwrap();
+        assert!(!may_give(
+            Role::Assistant,
+            &assistant,
+            Role::Reception,
+            &notes
+        ));
     }
 
     #[test]

@@ -542,23 +542,6 @@ impl Store {
             .collect()
     }
 
-    /// Security events about `user` or made by them, or (with `None`) all, newest first.
-    pub async fn security_events(
-        &self,
-        user: Option<UserId>,
-        limit: u32,
-    ) -> StoreResult<Vec<SecurityEvent>> {
-        let rows = sqlx::query(
-            "SELECT at, kind, user_id, actor_id, source, detail FROM security_events \
-             WHERE $1 = '' OR user_id = $1 OR actor_id = $1 ORDER BY at DESC, id LIMIT $2",
-        )
-        .bind(user.map(|u| u.to_string()).unwrap_or_default())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
-    }
-
     /// A practice's security events of `kind`, newest first.
     pub async fn org_events(
         &self,

@@ -152,12 +152,7 @@ impl Tx {
         user: UserId,
         keep: Option<&str>,
     ) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user.to_string())
-            .bind(keep.unwrap_or(""))
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(result.rows_affected())
+        delete_sessions_of(&mut *self.inner, user, keep).await
     }
 
     pub async fn insert_session(&mut self, s: &NewSession) -> StoreResult<()> {
@@ -236,11 +231,21 @@ impl Store {
 
     /// Ends every session of `user` except `keep` (the current one, when it should stay).
     pub async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user.to_string())
-            .bind(keep.unwrap_or(""))
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected())
+        delete_sessions_of(&self.pool, user, keep).await
     }
+}
+
+/// The one statement that ends a user's sessions but `keep`, on the pool or in a
+/// transaction.
+async fn delete_sessions_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user: UserId,
+    keep: Option<&str>,
+) -> StoreResult<u64> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user.to_string())
+        .bind(keep.unwrap_or(""))
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected())
 }

@@ -200,3 +200,24 @@ async fn a_request_whose_headers_never_end_is_cut_off() {
         "closed after {took:?}"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_answered_503() {
+    let server = server(|raw| raw.limits.request_timeout_secs = 1).await;
+    // A body that never finishes keeps the handler waiting past the request time limit.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    tx.send(Ok(b"{\"email\":".to_vec())).await.unwrap();
+    let started = std::time::Instant::now();
+    let answer = server
+        .client()
+        .post(server.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(tokio_stream_of(rx)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    assert_eq!(answer.headers()["retry-after"], "5");
+    assert!(started.elapsed() < Duration::from_secs(10), "cut off at the limit");
+    drop(tx);
+}

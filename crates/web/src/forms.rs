@@ -3,6 +3,12 @@
 
 use termin_domain::{DomainError, FieldErrors};
 
+/// `?done=<action>` on the page a form action redirects back to, for its notice.
+#[derive(Debug, serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
 /// The first value of field `name`, or "".
 pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields

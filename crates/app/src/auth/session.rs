@@ -79,11 +79,6 @@ impl Services {
         }
     }
 
-    /// Whether a sensitive action may go ahead without asking for the password again.
-    pub fn is_fresh(&self, session: &CurrentSession) -> bool {
-        self.require_fresh(session).is_ok()
-    }
-
     /// Confirms the password of a signed-in user for the sensitive actions of the next ten
     /// minutes. The session gets new tokens: its privileges changed. Wrong passwords count
     /// against the account like at the login.

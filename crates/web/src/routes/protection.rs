@@ -263,17 +263,12 @@ async fn render_page(
     render::html(lang, &page)
 }
 
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn page(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    Query(done): Query<forms::Done>,
 ) -> Result<Response, PageError> {
     let Some(session) = signed_in_page(&state, lang, &headers).await? else {
         return Ok(to_login());

@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use termin_domain::DomainError;
 use termin_domain::ids::UserId;
 use termin_domain::rights::{Adjustment, Adjustments, Permission, Scope, preset};
@@ -72,17 +71,12 @@ struct UsersPage<'a> {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn page(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    Query(done): Query<forms::Done>,
 ) -> Result<Response, PageError> {
     let Some(session) = signed_in_page(&state, lang, &headers).await? else {
         return Ok(to_login());
