@@ -218,6 +218,9 @@ async fn a_request_that_takes_too_long_is_answered_503() {
         .unwrap();
     assert_eq!(answer.status(), 503);
     assert_eq!(answer.headers()["retry-after"], "5");
-    assert!(started.elapsed() < Duration::from_secs(10), "cut off at the limit");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "cut off at the limit"
+    );
     drop(tx);
 }
