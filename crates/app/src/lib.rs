@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod lockouts;
 pub mod passwords;
 pub mod practice;
+pub mod schedule;
 pub mod setup;
 pub mod users;
 

@@ -52,6 +52,23 @@ id_type!(
     PractitionerId
 );
 
+id_type!(
+    /// A kind of visit a practice offers (duration, buffers, who offers it).
+    VisitTypeId
+);
+id_type!(
+    /// A patient record of one practice.
+    PatientId
+);
+id_type!(
+    /// An appointment in a practitioner's calendar.
+    AppointmentId
+);
+id_type!(
+    /// An absence of one or several practitioners.
+    AbsenceId
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id")]
 pub struct InvalidId;

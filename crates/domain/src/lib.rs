@@ -15,6 +15,7 @@ pub mod org;
 pub mod otp;
 pub mod password;
 pub mod rights;
+pub mod schedule;
 pub mod security;
 pub mod session;
 pub mod setup;

@@ -138,6 +138,12 @@ impl TimeZoneName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The zone's rules from the bundled tz database. The name was checked against the same
+    /// database when parsed, so the fallback to UTC is unreachable.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.0).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
 }
 
 #[cfg(test)]

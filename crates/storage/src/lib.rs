@@ -22,6 +22,7 @@ mod migrate;
 mod orgs;
 mod outbox;
 mod passkeys;
+mod practice;
 mod rights;
 mod sessions;
 mod setup_tokens;
@@ -46,6 +47,10 @@ pub use migrate::{MigrationReport, Readiness};
 pub use orgs::{NewOrganization, Organization};
 pub use outbox::{ClaimedMessage, DeliveryState, DeliveryStatus};
 pub use passkeys::{Ceremony, NewPasskey, PasskeyRecord};
+pub use practice::{
+    Absence, Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Patient,
+    PatientQuery, PatientVisibility, PracticeData, PracticeTx, Practitioner, Reschedule, VisitType,
+};
 pub use sessions::{NewSession, SessionRecord};
 pub use tx::Tx;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use termin_domain::ids::{OrgId, UserId};
 use termin_domain::network::NetworkRule;
-use termin_domain::org::OrgSlug;
+use termin_domain::org::{OrgSlug, TimeZoneName};
 use termin_domain::rights::{self, Adjustments, Rights};
 use termin_domain::security::SecuritySettings;
 use termin_domain::user::{Email, PhoneNumber, Role, UserStatus};
@@ -58,6 +58,8 @@ pub struct Membership {
     pub adjustments: Adjustments,
     /// Where the practice's staff may act from.
     pub network: NetworkRule,
+    /// The practice's time zone: opening hours and wall-clock times are in it.
+    pub time_zone: TimeZoneName,
 }
 
 impl Membership {
@@ -138,8 +140,8 @@ impl Store {
         let mut adjustments = self.adjustments_of_user(user).await?;
         let rows = sqlx::query(
             "SELECT m.org_id, o.slug, m.role, o.name, o.password_policy, o.strong_factor_roles, \
-             o.session_idle_minutes, o.session_max_hours, o.network_allowed, o.network_roles \
-             FROM memberships m \
+             o.session_idle_minutes, o.session_max_hours, o.network_allowed, o.network_roles, \
+             o.time_zone FROM memberships m \
              JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.slug",
         )
         .bind(user.to_string())
@@ -170,6 +172,8 @@ impl Store {
                         &row.try_get::<String, _>(9)?,
                     )
                     .ok_or_else(|| corrupt("organization network rule"))?,
+                    time_zone: TimeZoneName::parse(&row.try_get::<String, _>(10)?)
+                        .map_err(|_| corrupt("time_zone"))?,
                 })
             })
             .map(|m: StoreResult<Membership>| {

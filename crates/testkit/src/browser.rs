@@ -188,15 +188,32 @@ impl Browser {
             .await
     }
 
-    /// `method` on `path` with one extra header (an empty JSON object as the body of a POST
-    /// or PUT).
+    /// Any method with a JSON body (e.g. `DELETE` with a reason).
+    pub async fn request_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Answer {
+        self.send(
+            self.client
+                .request(method, format!("{}{path}", self.base))
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.client.patch(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    /// `method` on `path` with one extra header (an empty JSON object as the body of a POST,
+    /// PUT or PATCH).
     pub async fn request_with_header(
         &self,
         method: reqwest::Method,
         path: &str,
         header: (&str, &str),
     ) -> Answer {
-        let with_body = method == reqwest::Method::POST || method == reqwest::Method::PUT;
+        let with_body = method == reqwest::Method::POST
+            || method == reqwest::Method::PUT
+            || method == reqwest::Method::PATCH;
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))

@@ -12,6 +12,7 @@
 //! test instead of skipping it.
 
 mod browser;
+pub mod calendar;
 mod db;
 pub mod guards;
 mod passkey;

@@ -39,11 +39,48 @@ impl Needs for ViewAuditLog {
     const PERMISSION: Permission = Permission::ViewAuditLog;
 }
 
+/// Seeing calendars (scoped per practitioner; the use case checks which).
+pub struct ViewCalendar;
+impl Needs for ViewCalendar {
+    const PERMISSION: Permission = Permission::ViewCalendar;
+}
+
+/// Booking, moving and cancelling appointments (scoped).
+pub struct ManageAppointments;
+impl Needs for ManageAppointments {
+    const PERMISSION: Permission = Permission::ManageAppointments;
+}
+
+/// Opening hours and absences (scoped).
+pub struct ManageAvailability;
+impl Needs for ManageAvailability {
+    const PERMISSION: Permission = Permission::ManageAvailability;
+}
+
+/// Creating and changing patient records.
+pub struct ManagePatients;
+impl Needs for ManagePatients {
+    const PERMISSION: Permission = Permission::ManagePatients;
+}
+
+/// Visit reasons and notes.
+pub struct SeeMedicalNotes;
+impl Needs for SeeMedicalNotes {
+    const PERMISSION: Permission = Permission::SeeMedicalNotes;
+}
+
 /// The caller holds `P` in the acting practice.
 pub struct Require<P: Needs> {
     pub session: CurrentSession,
     pub acting: Acting,
     permission: PhantomData<P>,
+}
+
+impl<P: Needs> Require<P> {
+    /// The member acting in their practice, for the scheduling use cases.
+    pub fn staff(&self) -> termin_app::schedule::Staff<'_> {
+        termin_app::schedule::Staff::new(&self.session, &self.acting)
+    }
 }
 
 impl<P: Needs> FromRequestParts<AppState> for Require<P> {

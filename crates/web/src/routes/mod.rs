@@ -14,6 +14,7 @@ mod protection;
 mod reauth;
 mod recovery;
 pub mod redirect;
+mod schedule;
 mod sessions;
 mod setup;
 pub mod table;
@@ -38,6 +39,7 @@ pub fn all() -> Routes {
         .merge(protection::routes())
         .merge(reauth::routes())
         .merge(users::routes())
+        .merge(schedule::routes())
         .merge(network::routes())
         .merge(audit::routes())
         .merge(users_page::routes())

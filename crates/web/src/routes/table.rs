@@ -23,10 +23,35 @@ pub enum Access {
     Staff(Permission),
 }
 
-/// A route as declared: its path pattern and who may call it.
+/// An HTTP method a route may be declared for on its own (when one path's methods need
+/// different permissions, e.g. reading and creating appointments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> axum::http::Method {
+        match self {
+            Verb::Get => axum::http::Method::GET,
+            Verb::Post => axum::http::Method::POST,
+            Verb::Put => axum::http::Method::PUT,
+            Verb::Patch => axum::http::Method::PATCH,
+            Verb::Delete => axum::http::Method::DELETE,
+        }
+    }
+}
+
+/// A route as declared: its path pattern, the one method it covers (`None`: all the
+/// methods its router has) and who may call it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Declared {
     pub path: &'static str,
+    pub only: Option<Verb>,
     pub access: Access,
 }
 
@@ -57,7 +82,28 @@ impl Routes {
         methods: MethodRouter<AppState>,
     ) -> Self {
         self.router = self.router.route(path, methods);
-        self.declared.push(Declared { path, access });
+        self.declared.push(Declared {
+            path,
+            only: None,
+            access,
+        });
+        self
+    }
+
+    /// One method of a path, with its own access (axum merges the methods of one path).
+    pub fn method(
+        mut self,
+        verb: Verb,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        self.router = self.router.route(path, handler);
+        self.declared.push(Declared {
+            path,
+            only: Some(verb),
+            access,
+        });
         self
     }
 

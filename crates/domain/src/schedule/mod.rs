@@ -1,0 +1,13 @@
+//! Scheduling rules: practitioners (calendars), visit types, opening hours, absences,
+//! patients, appointments and the slot engine. Pure values and calculations; storage keeps
+//! them, `app` applies them.
+
+pub mod absence;
+pub mod appointment;
+pub mod hours;
+pub mod patient;
+pub mod practitioner;
+pub mod slots;
+pub mod span;
+mod text;
+pub mod visit_type;

@@ -1,0 +1,247 @@
+//! Issue 5's promise, end to end: an administrator gives a member a narrow, per-calendar
+//! set of rights, and that member can do exactly that and nothing else — book in Dr. A's
+//! calendar, only see Dr. B's, not even see Dr. C's, see only those patients, no contact
+//! data, no settings — and a change takes effect on the very next request.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test"
+)]
+
+use serde_json::{Value, json};
+use termin_testkit::calendar::{self, MONDAY};
+use termin_testkit::{FIREFOX, TestServer};
+
+const MIA: (&str, &str, &str) = ("mia@praxis.example", "+4915112340011", "assistant");
+const PASSWORD: &str = "Kaffee&Kuchen2026";
+
+fn at(time: &str) -> String {
+    format!("{MONDAY}T{time}")
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let owner = server.signed_in_owner(FIREFOX).await;
+    let cal = calendar::set_up(&owner).await;
+    let dr_c = owner
+        .post("/api/v1/practitioners", &json!({"name": "Dr. Clara Vogt"}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    owner
+        .put(
+            &format!("/api/v1/practitioners/{dr_c}/opening-hours"),
+            &calendar::weekday_hours(),
+        )
+        .await;
+    let new_patient = |given: &str| {
+        json!({"given_name": given, "family_name": "Schulz", "birth_date": "1985-02-03",
+               "phone": "+4915100001111"})
+    };
+    let mut patients = Vec::new();
+    for given in ["Bea", "Carl"] {
+        let created = owner.post("/api/v1/patients", &new_patient(given)).await;
+        assert_eq!(created.status, 201);
+        patients.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let (of_b, of_c) = (patients[0].clone(), patients[1].clone());
+    let book = |dr: &str, patient: &str, start: &str| {
+        let mut body = cal.booking(dr, &at(start));
+        body["patient_id"] = json!(patient);
+        body
+    };
+    let at_a = owner
+        .post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("09:00")),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at_b = owner
+        .post("/api/v1/appointments", &book(&cal.dr_b, &of_b, "09:00"))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let offered_by_c = owner
+        .post(
+            "/api/v1/visit-types",
+            &json!({"name": "Kontrolle C", "duration_minutes": 30, "online_bookable": false,
+                    "practitioner_ids": [dr_c]}),
+        )
+        .await;
+    let mut at_c_body = book(&dr_c, &of_c, "09:00");
+    at_c_body["visit_type_id"] = offered_by_c.body["id"].clone();
+    let at_c = owner.post("/api/v1/appointments", &at_c_body).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The administrator narrows Mia (an assistant) to: manage Dr. A's calendar, see
+    // Dr. A's and Dr. B's, manage patients, nothing else.
+    let mia = server.join_practice(&owner, MIA, PASSWORD).await;
+    let users = owner.get("/api/v1/users").await;
+    let mia_id = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == MIA.0)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let narrowed = owner
+        .put(
+            &format!("/api/v1/users/{mia_id}/permissions"),
+            &json!({
+                "grants": [
+                    {"permission": "view_calendar", "practitioner_ids": [cal.dr_a, cal.dr_b]},
+                    {"permission": "manage_appointments", "practitioner_ids": [cal.dr_a]},
+                ],
+                "removals": ["manage_availability", "book_outside_hours", "see_patient_contacts"],
+            }),
+        )
+        .await;
+    assert_eq!(narrowed.status, 200, "{:?}", narrowed.body);
+
+    // What she may do.
+    let calendars = mia.get("/api/v1/practitioners").await;
+    assert_eq!(
+        ids(&calendars.body["practitioners"]),
+        sorted(vec![cal.dr_a.clone(), cal.dr_b.clone()])
+    );
+    let booked = mia
+        .post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("10:00")),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let moved = mia
+        .patch(
+            &format!(
+                "/api/v1/appointments/{}",
+                booked.body["id"].as_str().unwrap()
+            ),
+            &json!({"start": at("10:30")}),
+        )
+        .await;
+    assert_eq!(moved.status, 200);
+    let week = mia
+        .get(&format!("/api/v1/appointments?from={MONDAY}&to={MONDAY}"))
+        .await;
+    assert_eq!(
+        ids(&week.body["appointments"]),
+        sorted(vec![
+            at_a.clone(),
+            at_b.clone(),
+            booked.body["id"].as_str().unwrap().to_owned()
+        ])
+    );
+    let of_dr_b = mia
+        .get(&format!(
+            "/api/v1/appointments?practitioner_id={}&from={MONDAY}&to={MONDAY}",
+            cal.dr_b
+        ))
+        .await;
+    assert_eq!(ids(&of_dr_b.body["appointments"]), vec![at_b.clone()]);
+    let patient_b = mia.get(&format!("/api/v1/patients/{of_b}")).await;
+    assert_eq!(patient_b.status, 200);
+    assert!(
+        patient_b.body.get("phone").is_none(),
+        "no contact data: {:?}",
+        patient_b.body
+    );
+    let created = mia
+        .post(
+            "/api/v1/patients",
+            &json!({"given_name": "Dora", "family_name": "Neu", "birth_date": "2001-07-07"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let dora = created.body["id"].as_str().unwrap();
+    assert_eq!(
+        mia.get(&format!("/api/v1/patients/{dora}")).await.status,
+        200,
+        "her own new patient, before any appointment"
+    );
+    let search = mia.get("/api/v1/patients?q=schulz").await;
+    assert_eq!(ids(&search.body["patients"]), vec![of_b.clone()]);
+
+    // And nothing else.
+    let refused = [
+        ("book in Dr. B's calendar", mia.post("/api/v1/appointments", &book(&cal.dr_b, &of_b, "11:00")).await.status, 403),
+        ("book in Dr. C's calendar", mia.post("/api/v1/appointments", &{ let mut b = at_c_body.clone(); b["start"] = json!(at("11:00")); b }).await.status, 403),
+        ("cancel in Dr. B's", mia.delete(&format!("/api/v1/appointments/{at_b}")).await.status, 403),
+        ("see Dr. C's appointment", mia.get(&format!("/api/v1/appointments/{at_c}")).await.status, 404),
+        ("list Dr. C's calendar", mia.get(&format!("/api/v1/appointments?practitioner_id={dr_c}&from={MONDAY}&to={MONDAY}")).await.status, 403),
+        ("see Dr. C's patient", mia.get(&format!("/api/v1/patients/{of_c}")).await.status, 404),
+        ("change opening hours", mia.put(&format!("/api/v1/practitioners/{}/opening-hours", cal.dr_a), &calendar::weekday_hours()).await.status, 403),
+        ("add an absence", mia.post("/api/v1/absences", &json!({"start_date": MONDAY, "end_date": MONDAY, "practitioner_ids": [cal.dr_a]})).await.status, 403),
+        ("book outside hours", mia.post("/api/v1/appointments", &cal.booking(&cal.dr_a, &at("12:30"))).await.status, 409),
+        ("overbook", mia.post("/api/v1/appointments", &json!({"practitioner_id": cal.dr_a, "visit_type_id": cal.checkup, "start": at("09:00"), "patient_id": cal.patient, "overbook": true})).await.status, 403),
+        ("write a visit reason", mia.put(&format!("/api/v1/appointments/{at_a}/notes"), &json!({"visit_reason": "x"})).await.status, 403),
+        ("enter contact data", mia.post("/api/v1/patients", &json!({"given_name": "Eli", "family_name": "Neu", "birth_date": "2001-07-07", "phone": "+4915100002222"})).await.status, 403),
+        ("search by phone", mia.get("/api/v1/patients?phone=%2B4915100001111").await.status, 403),
+        ("create a practitioner", mia.post("/api/v1/practitioners", &json!({"name": "Dr. X"})).await.status, 403),
+        ("create a visit type", mia.post("/api/v1/visit-types", &json!({"name": "X", "duration_minutes": 10, "online_bookable": false})).await.status, 403),
+        ("manage users", mia.get("/api/v1/users").await.status, 403),
+        ("read the audit log", mia.get("/api/v1/audit").await.status, 403),
+        ("change security settings", mia.get("/api/v1/settings/security").await.status, 403),
+    ];
+    for (what, status, expected) in refused {
+        assert_eq!(status, expected, "{what}");
+    }
+
+    // Taking Dr. B's calendar away works on the very next request.
+    let changed = owner
+        .put(
+            &format!("/api/v1/users/{mia_id}/permissions"),
+            &json!({
+                "grants": [
+                    {"permission": "view_calendar", "practitioner_ids": [cal.dr_a]},
+                    {"permission": "manage_appointments", "practitioner_ids": [cal.dr_a]},
+                ],
+                "removals": ["manage_availability", "book_outside_hours", "see_patient_contacts"],
+            }),
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(
+        mia.get(&format!(
+            "/api/v1/appointments?practitioner_id={}&from={MONDAY}&to={MONDAY}",
+            cal.dr_b
+        ))
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        mia.get(&format!("/api/v1/patients/{of_b}")).await.status,
+        404
+    );
+}
