@@ -3,9 +3,12 @@
 //! active only after its e-mail address and mobile number are verified at first login.
 
 use jiff::SignedDuration;
+use std::collections::BTreeSet;
 use termin_domain::delivery::Message;
-use termin_domain::ids::UserId;
+
+use termin_domain::ids::{PractitionerId, UserId};
 use termin_domain::password::{Password, PersonalData};
+use termin_domain::rights;
 use termin_domain::token::SecretToken;
 use termin_domain::user::{Email, PhoneNumber, Role, UserStatus};
 use termin_domain::{DomainError, FieldErrors};
@@ -22,6 +25,8 @@ pub struct InvitationRequest<'a> {
     pub email: &'a str,
     pub phone: &'a str,
     pub role: &'a str,
+    /// Calendars the member's calendar permissions are narrowed to (none: all).
+    pub practitioner_ids: &'a [String],
 }
 
 impl Services {
@@ -42,11 +47,14 @@ impl Services {
         let email = errors.take("email", Email::parse(request.email));
         let phone = errors.take("phone", PhoneNumber::parse(request.phone));
         let role = errors.take("role", Role::parse(request.role));
+        let practitioner_ids = self
+            .invited_calendars(membership.org_id, request.practitioner_ids, &mut errors)
+            .await?;
         errors.into_result()?;
         let (Some(email), Some(phone), Some(role)) = (email, phone, role) else {
             return Err(DomainError::internal("validated fields missing"));
         };
-        if !acting.may_give(role, &termin_domain::rights::Adjustments::default()) {
+        if !acting.may_give(role, &rights::narrowed_to(role, &practitioner_ids)) {
             return Err(DomainError::Forbidden);
         }
         // An address that has an account already is invited to join with it: the answer is
@@ -94,12 +102,43 @@ impl Services {
             invited_by: session.user_id,
             now,
             expires_at: now.checked_add(INVITATION_VALIDITY).unwrap_or(now),
+            practitioner_ids,
         })
         .await?;
         tx.enqueue_message(&message, now).await?;
         tx.commit().await?;
         tracing::info!(org_id = %membership.org_id, invitation_id = %id, role = role.as_str(), "user invited");
         Ok(id)
+    }
+
+    /// The practitioners an invitation names, each checked to be the practice's.
+    async fn invited_calendars(
+        &self,
+        org: termin_domain::ids::OrgId,
+        raw: &[String],
+        errors: &mut FieldErrors,
+    ) -> Result<BTreeSet<PractitionerId>, DomainError> {
+        let known: BTreeSet<PractitionerId> = self
+            .store
+            .practice(org)
+            .practitioners()
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let mut chosen = BTreeSet::new();
+        for (i, value) in raw.iter().enumerate() {
+            match value.parse::<PractitionerId>() {
+                Ok(id) if known.contains(&id) => {
+                    chosen.insert(id);
+                }
+                _ => errors.add(
+                    &format!("practitioner_ids[{i}]"),
+                    "is not a practitioner of this practice",
+                ),
+            }
+        }
+        Ok(chosen)
     }
 
     /// Whether an invitation link can still be used (for its page).
@@ -172,6 +211,12 @@ impl Services {
         .await?;
         tx.insert_membership(invitation.org_id, user_id, invitation.role, now)
             .await?;
+        tx.set_adjustments(
+            invitation.org_id,
+            user_id,
+            &rights::narrowed_to(invitation.role, &invitation.practitioner_ids),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(org_id = %invitation.org_id, user_id = %user_id, "invitation accepted");
         Ok(user_id)
@@ -216,6 +261,12 @@ impl Services {
         }
         tx.insert_membership(invitation.org_id, user.id, invitation.role, now)
             .await?;
+        tx.set_adjustments(
+            invitation.org_id,
+            user.id,
+            &rights::narrowed_to(invitation.role, &invitation.practitioner_ids),
+        )
+        .await?;
         tx.insert_security_event(&termin_storage::NewSecurityEvent {
             kind: "member_joined",
             org_id: Some(invitation.org_id),

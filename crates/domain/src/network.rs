@@ -181,9 +181,77 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[Cidr]) ->
     client
 }
 
+/// The `for=` hops of RFC 7239 `Forwarded` headers, oldest first, as plain addresses
+/// (`for=192.0.2.43`, `for="[2001:db8::17]:4711"` → `2001:db8::17`). A hop that names no
+/// address (`unknown`, an obfuscated `_id`) is kept as it is, so that the walk in
+/// [`client_address`] stops there.
+pub fn forwarded_hops(headers: &[&str]) -> Vec<String> {
+    let mut hops = Vec::new();
+    for element in headers.iter().flat_map(|h| h.split(',')) {
+        for pair in element.split(';') {
+            let Some((name, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if !name.trim().eq_ignore_ascii_case("for") {
+                continue;
+            }
+            hops.push(forwarded_node(value.trim().trim_matches('"')));
+        }
+    }
+    hops
+}
+
+/// An RFC 7239 node without its port: `[v6]:port` → `v6`, `v4:port` → `v4`.
+fn forwarded_node(node: &str) -> String {
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_owned();
+    }
+    match node.split_once(':') {
+        Some((v4, _port)) if v4.parse::<std::net::Ipv4Addr>().is_ok() => v4.to_owned(),
+        _ => node.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc_7239_forwarded_hops_are_read() {
+        let hops = forwarded_hops(&[
+            "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\";proto=https",
+            "For=198.51.100.7:8080;by=10.0.0.1, for=unknown, for=_hidden",
+        ]);
+        assert_eq!(
+            hops,
+            [
+                "192.0.2.43",
+                "2001:db8:cafe::17",
+                "198.51.100.7",
+                "unknown",
+                "_hidden"
+            ]
+        );
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let refs: Vec<&str> = ["203.0.113.9", "10.0.0.5"].to_vec();
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &refs, &trusted),
+            ip("203.0.113.9")
+        );
+        let forwarded = forwarded_hops(&["for=203.0.113.9;proto=https, for=10.0.0.5"]);
+        let forwarded: Vec<&str> = forwarded.iter().map(String::as_str).collect();
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &forwarded, &trusted),
+            ip("203.0.113.9")
+        );
+        // An obfuscated hop behind the trusted ones stops the walk at the proxy.
+        let hidden = forwarded_hops(&["for=203.0.113.9, for=_hidden"]);
+        let hidden: Vec<&str> = hidden.iter().map(String::as_str).collect();
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &hidden, &trusted),
+            ip("10.0.0.2")
+        );
+    }
 
     fn ip(raw: &str) -> IpAddr {
         raw.parse().unwrap()

@@ -194,6 +194,24 @@ pub fn preset(role: Role) -> Rights {
     Rights(held.iter().map(|p| (*p, Scope::All)).collect())
 }
 
+/// The adjustments that narrow every calendar permission of `role`'s preset to these
+/// practitioners (an invitation "for Dr. A's calendar"); none when the set is empty.
+pub fn narrowed_to(role: Role, practitioners: &BTreeSet<PractitionerId>) -> Adjustments {
+    let mut adjustments = Adjustments::new();
+    if practitioners.is_empty() {
+        return adjustments;
+    }
+    for (permission, _) in preset(role).permissions() {
+        if permission.is_calendar() {
+            adjustments.insert(
+                permission,
+                Adjustment::Grant(Scope::Practitioners(practitioners.clone())),
+            );
+        }
+    }
+    adjustments
+}
+
 /// Whether someone with `giver_role` and `giver` rights may give (or act on) a member with
 /// `role` and `adjustments`: owners give anything; others never make owners and never give
 /// a right they do not hold themselves.

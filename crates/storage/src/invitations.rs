@@ -1,8 +1,10 @@
 //! Invitations: a single-use link, stored as a hash, valid for 72 hours.
 
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 use sqlx::Row;
-use termin_domain::ids::{OrgId, UserId};
+use termin_domain::ids::{OrgId, PractitionerId, UserId};
 use termin_domain::org::OrgName;
 use termin_domain::password::PasswordPolicy;
 use termin_domain::token::TokenHash;
@@ -22,6 +24,8 @@ pub struct NewInvitation {
     pub invited_by: UserId,
     pub now: Timestamp,
     pub expires_at: Timestamp,
+    /// Calendars the new member's calendar permissions are narrowed to (empty: all).
+    pub practitioner_ids: BTreeSet<PractitionerId>,
 }
 
 /// An invitation taken up by its link, with what the new account needs.
@@ -36,6 +40,8 @@ pub struct AcceptedInvitation {
     pub inviter_role: Option<Role>,
     /// The practice's password policy, which the new password must meet.
     pub password_policy: PasswordPolicy,
+    /// Calendars the member's calendar permissions are narrowed to (empty: all).
+    pub practitioner_ids: BTreeSet<PractitionerId>,
 }
 
 fn corrupt(what: &str) -> StorageError {
@@ -46,7 +52,8 @@ impl Tx {
     pub async fn insert_invitation(&mut self, inv: &NewInvitation) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO invitations (id, org_id, email, phone, role, token_hash, invited_by, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             created_at, expires_at, practitioner_ids) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&inv.id)
         .bind(inv.org_id.to_string())
@@ -57,6 +64,13 @@ impl Tx {
         .bind(inv.invited_by.to_string())
         .bind(to_db(inv.now))
         .bind(to_db(inv.expires_at))
+        .bind(
+            inv.practitioner_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
         .execute(&mut *self.inner)
         .await?;
         Ok(())
@@ -90,7 +104,7 @@ impl crate::Store {
     ) -> StoreResult<Option<AcceptedInvitation>> {
         let row = sqlx::query(
             "SELECT i.org_id, i.email, i.phone, i.role, o.name, o.password_policy, \
-             m.role AS inviter_role \
+             i.practitioner_ids, m.role AS inviter_role \
              FROM invitations i JOIN organizations o ON o.id = i.org_id \
              LEFT JOIN memberships m ON m.org_id = i.org_id AND m.user_id = i.invited_by \
              WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.expires_at > $2",
@@ -118,6 +132,12 @@ impl crate::Store {
                 .transpose()?,
             password_policy: PasswordPolicy::parse(&row.try_get::<String, _>("password_policy")?)
                 .ok_or_else(|| corrupt("password policy"))?,
+            practitioner_ids: row
+                .try_get::<String, _>("practitioner_ids")?
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(|id| id.parse().map_err(|_| corrupt("practitioner_ids")))
+                .collect::<StoreResult<BTreeSet<_>>>()?,
         }))
     }
 }

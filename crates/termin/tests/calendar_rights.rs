@@ -245,3 +245,89 @@ async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
         404
     );
 }
+
+#[tokio::test]
+async fn an_invitation_can_name_the_calendars_of_the_new_member() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let owner = server.signed_in_owner(FIREFOX).await;
+    let cal = calendar::set_up(&owner).await;
+    let bad = owner
+        .post(
+            "/api/v1/invitations",
+            &json!({"email": MIA.0, "phone": MIA.1, "role": "assistant",
+                    "practitioner_ids": [cal.dr_a, "00000000-0000-4000-8000-000000000001"]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body["fields"]["practitioner_ids[1]"].is_array(),
+        "{:?}",
+        bad.body
+    );
+    let invited = owner
+        .post(
+            "/api/v1/invitations",
+            &json!({"email": MIA.0, "phone": MIA.1, "role": "assistant",
+                    "practitioner_ids": [cal.dr_a]}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let token = server.invitation_token(MIA.0).await;
+    let accepted = server
+        .post_json(
+            "/api/v1/invitations/accept",
+            &json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 200);
+    let mia = termin_testkit::Browser::new(&server, FIREFOX);
+    server.sign_in(&mia, MIA.0, MIA.1, PASSWORD).await;
+    // The patient becomes hers to see with an appointment in Dr. A's calendar.
+    owner
+        .post("/api/v1/appointments", &cal.booking(&cal.dr_a, &at("08:00")))
+        .await;
+
+    let users = owner.get("/api/v1/users").await;
+    let row = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == MIA.0)
+        .unwrap()
+        .clone();
+    for calendar_permission in [
+        "view_calendar",
+        "manage_appointments",
+        "manage_availability",
+        "book_outside_hours",
+    ] {
+        assert_eq!(
+            row["scopes"][calendar_permission],
+            json!([cal.dr_a]),
+            "{calendar_permission}: {row:?}"
+        );
+    }
+    assert_eq!(
+        ids(&mia.get("/api/v1/practitioners").await.body["practitioners"]),
+        vec![cal.dr_a.clone()]
+    );
+    assert_eq!(
+        mia.post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("09:00"))
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        mia.post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_b, &at("09:00"))
+        )
+        .await
+        .status,
+        403
+    );
+}

@@ -88,7 +88,7 @@ async fn pages_and_api_answers_are_never_cached_but_assets_are() {
 #[tokio::test]
 async fn unknown_api_routes_answer_the_contract_json_error() {
     let server = TestServer::start().await;
-    let response = server.get("/api/v1/appointments/42").await;
+    let response = server.get("/api/v1/nothing-here/42").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!({"error": "not_found", "message": "Not found."}));

@@ -175,8 +175,26 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
             .status,
         403
     );
-    // Directly from an untrusted address the header is ignored.
+    // The standard header (RFC 7239) works the same way, and wins over the old one.
+    let standard =
+        |value: &'static str| via_proxy.get_with_header("/api/v1/users", ("forwarded", value));
+    assert_eq!(standard("for=127.0.0.1;proto=https").await.status, 200);
+    assert_eq!(standard("for=\"127.0.0.1:51234\"").await.status, 200);
+    assert_eq!(
+        standard("for=127.0.0.1, for=127.0.0.3").await.status,
+        403,
+        "the last untrusted hop is the client"
+    );
+    assert_eq!(standard("for=unknown").await.status, 403);
+    // Directly from an untrusted address the headers are ignored.
     let direct = Browser::from_address(&server, CHROME, ip("127.0.0.5"));
     server.sign_in(&direct, ADMIN.0, ADMIN.1, PASSWORD).await;
     assert_eq!(users_via(&direct, Some("127.0.0.1")).await.status, 403);
+    assert_eq!(
+        direct
+            .get_with_header("/api/v1/users", ("forwarded", "for=127.0.0.1"))
+            .await
+            .status,
+        403
+    );
 }

@@ -662,3 +662,50 @@ fn urlencode(raw: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn free_slots_are_opening_hours_minus_appointments_in_practice_time() {
+    let (_server, owner, cal) = practice().await;
+    owner
+        .post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("09:00")),
+        )
+        .await;
+    let slots = owner
+        .get(&format!(
+            "/api/v1/slots?visit_type_id={}&practitioner_id={}&from=2026-03-27&to={MONDAY}",
+            cal.checkup, cal.dr_a
+        ))
+        .await;
+    assert_eq!(slots.status, 200, "{:?}", slots.body);
+    let starts: Vec<&str> = slots.body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap())
+        .collect();
+    // Friday in winter time (08:00 = 07:00Z), Monday in summer time (08:00 = 06:00Z);
+    // 16 half hours a day, less Monday's 09:00 appointment; nothing at the weekend.
+    assert_eq!(starts.len(), 16 + 15, "{starts:?}");
+    assert_eq!(starts[0], "2026-03-27T07:00:00Z");
+    assert_eq!(starts[15], "2026-03-27T16:30:00Z");
+    assert_eq!(starts[16], "2026-03-30T06:00:00Z");
+    assert!(
+        !starts.contains(&"2026-03-30T07:00:00Z"),
+        "the booked 09:00"
+    );
+    assert!(starts.contains(&"2026-03-30T07:30:00Z"));
+    let both = owner
+        .get(&format!(
+            "/api/v1/slots?visit_type_id={}&from={MONDAY}&to={MONDAY}",
+            cal.checkup
+        ))
+        .await;
+    assert_eq!(both.body["slots"].as_array().unwrap().len(), 15 + 16);
+    let bad = owner
+        .get("/api/v1/slots?visit_type_id=x&from=2026-04-01&to=2026-03-01")
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body["fields"]["visit_type_id"].is_array());
+}

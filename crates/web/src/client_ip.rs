@@ -1,7 +1,7 @@
 //! The client's address. Behind a reverse proxy every connection comes from the proxy; only
 //! when the peer is one of the operator's trusted proxies (`[proxy] trusted`) is
-//! `X-Forwarded-For` read (from the right, skipping trusted hops); from anyone else it is
-//! ignored, so a client cannot choose its address. The result is handed on in a request
+//! `Forwarded` (RFC 7239) or else `X-Forwarded-For` read (from the right, skipping trusted
+//! hops); from anyone else both are ignored, so a client cannot choose its address. The result is handed on in a request
 //! header of our own, which is removed from what the client sent and set on every request.
 
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use termin_domain::network::{Cidr, client_address};
+use termin_domain::network::{Cidr, client_address, forwarded_hops};
 
 /// Set by [`resolve`] on every request that has a peer; never taken from the client.
 pub const CLIENT_IP_HEADER: &str = "x-termin-client-ip";
@@ -32,13 +32,22 @@ pub async fn resolve(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(peer) = peer {
-        let forwarded: Vec<&str> = request
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let client = client_address(peer, &forwarded, &proxies.0);
+        let header = |name: &str| -> Vec<&str> {
+            request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect()
+        };
+        // The standard header wins when a proxy sends both.
+        let standard = forwarded_hops(&header("forwarded"));
+        let client = if standard.is_empty() {
+            client_address(peer, &header("x-forwarded-for"), &proxies.0)
+        } else {
+            let hops: Vec<&str> = standard.iter().map(String::as_str).collect();
+            client_address(peer, &hops, &proxies.0)
+        };
         if let Ok(value) = HeaderValue::from_str(&client.to_string()) {
             request.headers_mut().insert(CLIENT_IP_HEADER, value);
         }

@@ -9,11 +9,14 @@ mod absences;
 mod appointments;
 mod patients;
 mod practitioners;
+mod slots;
 mod visit_types;
 
 pub use absences::{AbsenceInput, NewAbsence};
 pub use appointments::{AppointmentInput, AppointmentMove, AppointmentView, Cancellation, Range};
 pub use patients::{NewPatient, PatientSearch, PatientView};
+pub use slots::SlotSearch;
+pub use termin_domain::schedule::slots::Slot;
 pub use termin_storage::{
     Absence, Appointment, AppointmentChange, Patient, Practitioner, VisitType,
 };

@@ -141,7 +141,9 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        Ok(NewPatient::Created(Box::new(PatientView::of(patient, staff))))
+        Ok(NewPatient::Created(Box::new(PatientView::of(
+            patient, staff,
+        ))))
     }
 
     /// One patient the member may see; others (and other practices' ids) are "not found".

@@ -143,3 +143,7 @@ CREATE TABLE appointment_changes (
     PRIMARY KEY (appointment_id, seq),
     FOREIGN KEY (org_id, appointment_id) REFERENCES appointments (org_id, id) ON DELETE CASCADE
 );
+
+-- An invitation may narrow the new member's calendar permissions to some practitioners
+-- (comma-separated ids; empty: the whole practice).
+ALTER TABLE invitations ADD COLUMN practitioner_ids TEXT NOT NULL DEFAULT '';

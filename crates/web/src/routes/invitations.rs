@@ -91,9 +91,12 @@ struct InviteBody {
     phone: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    practitioner_ids: Vec<String>,
 }
 
-/// `POST /api/v1/invitations` `{"email","phone","role"}` → 201 `{"id"}`.
+/// `POST /api/v1/invitations` `{"email","phone","role","practitioner_ids"?}` → 201 `{"id"}`;
+/// the practitioners narrow the new member's calendar permissions to their calendars.
 async fn invite(
     State(state): State<AppState>,
     Require { session, .. }: Require<ManageUsers>,
@@ -110,6 +113,7 @@ async fn invite(
                 email: &body.email,
                 phone: &body.phone,
                 role: &body.role,
+                practitioner_ids: &body.practitioner_ids,
             },
         )
         .await?;

@@ -8,6 +8,7 @@ mod appointments;
 mod json;
 mod patients;
 mod practitioners;
+mod slots;
 mod visit_types;
 
 use crate::routes::table::Routes;
@@ -19,4 +20,5 @@ pub fn routes() -> Routes {
         .merge(absences::routes())
         .merge(patients::routes())
         .merge(appointments::routes())
+        .merge(slots::routes())
 }
