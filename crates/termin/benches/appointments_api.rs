@@ -71,7 +71,11 @@ async fn book_until(
         if i >= count {
             return latencies;
         }
-        let practitioner = if i.is_multiple_of(2) { &cal.dr_a } else { &cal.dr_b };
+        let practitioner = if i.is_multiple_of(2) {
+            &cal.dr_a
+        } else {
+            &cal.dr_b
+        };
         let start = base + SignedDuration::from_mins(30 * (i / 2) as i64);
         let body = cal.booking(practitioner, &start.to_string());
         let sent = Instant::now();

@@ -285,7 +285,10 @@ async fn an_invitation_can_name_the_calendars_of_the_new_member() {
     server.sign_in(&mia, MIA.0, MIA.1, PASSWORD).await;
     // The patient becomes hers to see with an appointment in Dr. A's calendar.
     owner
-        .post("/api/v1/appointments", &cal.booking(&cal.dr_a, &at("08:00")))
+        .post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("08:00")),
+        )
         .await;
 
     let users = owner.get("/api/v1/users").await;
