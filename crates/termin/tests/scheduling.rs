@@ -422,6 +422,22 @@ async fn bad_input_gets_field_errors() {
         "{:?}",
         hours.body
     );
+    let foreign_visit = owner
+        .put(
+            &format!("/api/v1/practitioners/{}/opening-hours", cal.dr_a),
+            &json!({"weekly": [{"weekday": "mon", "start": "08:00", "end": "09:00",
+                                "visit_type_ids": [cal.checkup]},
+                               {"weekday": "tue", "start": "08:00", "end": "09:00",
+                                "visit_type_ids": ["00000000-0000-4000-8000-000000000001"]}]}),
+        )
+        .await;
+    assert_eq!(foreign_visit.status, 422);
+    assert!(
+        foreign_visit.body["fields"]["weekly[1].visit_type_ids"].is_array(),
+        "{:?}",
+        foreign_visit.body
+    );
+    assert!(foreign_visit.body["fields"]["weekly[0].visit_type_ids"].is_null());
     let visit = owner
         .post(
             "/api/v1/visit-types",

@@ -168,13 +168,8 @@ impl Services {
     ) -> Result<(), DomainError> {
         let absence = self
             .practice_data(staff)
-            .absences(
-                jiff::civil::date(1900, 1, 1),
-                jiff::civil::date(9999, 12, 31),
-            )
+            .absence(id)
             .await?
-            .into_iter()
-            .find(|a| a.id == id)
             .ok_or(DomainError::NotFound)?;
         for practitioner in &absence.practitioner_ids {
             staff.require_for(Permission::ManageAvailability, *practitioner)?;

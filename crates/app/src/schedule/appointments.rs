@@ -275,7 +275,11 @@ impl Services {
             .appointment(id)
             .await?
             .ok_or(DomainError::NotFound)?;
-        Ok(view(appointment, &patient_record, staff))
+        let names = (
+            patient_record.draft.given_name.clone(),
+            patient_record.draft.family_name.clone(),
+        );
+        Ok(view(appointment, &names, staff))
     }
 
     /// Appointments in [`from`, `to`) of one calendar or of every calendar the member may
@@ -376,29 +380,15 @@ impl Services {
             .collect())
     }
 
-    /// The patients of these appointments (all in calendars the member sees).
+    /// The names of these appointments' patients (all in calendars the member sees), in
+    /// one query.
     async fn patient_names(
         &self,
         staff: &Staff<'_>,
         appointments: &[Appointment],
-    ) -> Result<HashMap<PatientId, Patient>, DomainError> {
-        let data = self.practice_data(staff);
-        let mut names = HashMap::new();
-        for appointment in appointments {
-            if names.contains_key(&appointment.patient_id) {
-                continue;
-            }
-            if let Some(patient) = data
-                .patient(
-                    appointment.patient_id,
-                    &termin_storage::PatientVisibility::All,
-                )
-                .await?
-            {
-                names.insert(appointment.patient_id, patient);
-            }
-        }
-        Ok(names)
+    ) -> Result<HashMap<PatientId, (String, String)>, DomainError> {
+        let ids: Vec<PatientId> = appointments.iter().map(|a| a.patient_id).collect();
+        Ok(self.practice_data(staff).patient_names(&ids).await?)
     }
 
     /// One appointment in a calendar the member may see; others are "not found".
@@ -413,15 +403,14 @@ impl Services {
             .await?;
         let patient = names
             .get(&appointment.patient_id)
-            .ok_or(DomainError::NotFound)?
-            .clone();
+            .ok_or(DomainError::NotFound)?;
         self.audit_read(
             staff,
             "appointment.read",
             format!("appointment:{id},patient:{}", appointment.patient_id),
         )
         .await?;
-        Ok(view(appointment, &patient, staff))
+        Ok(view(appointment, patient, staff))
     }
 
     async fn visible_appointment(
@@ -708,7 +697,11 @@ fn booking_outcome(booking: Booking) -> Result<(), DomainError> {
     }
 }
 
-fn view(appointment: Appointment, patient: &Patient, staff: &Staff<'_>) -> AppointmentView {
+fn view(
+    appointment: Appointment,
+    (given_name, family_name): &(String, String),
+    staff: &Staff<'_>,
+) -> AppointmentView {
     let clinical_visible = staff.has(Permission::SeeMedicalNotes);
     let mut appointment = appointment;
     if !clinical_visible {
@@ -717,8 +710,8 @@ fn view(appointment: Appointment, patient: &Patient, staff: &Staff<'_>) -> Appoi
     }
     AppointmentView {
         appointment,
-        patient_given_name: patient.draft.given_name.clone(),
-        patient_family_name: patient.draft.family_name.clone(),
+        patient_given_name: given_name.clone(),
+        patient_family_name: family_name.clone(),
         clinical_visible,
     }
 }

@@ -107,6 +107,23 @@ impl Services {
         }
         staff.require_for(Permission::ManageAvailability, id)?;
         let hours = WeeklyHours::parse(raw)?;
+        let known: Vec<_> = self
+            .practice_data(staff)
+            .visit_types()
+            .await?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        let mut errors = termin_domain::error::FieldErrors::new();
+        for (i, rule) in hours.rules().iter().enumerate() {
+            if rule.visit_type_ids.iter().any(|v| !known.contains(v)) {
+                errors.add(
+                    &format!("weekly[{i}].visit_type_ids"),
+                    "names a visit type this practice does not have",
+                );
+            }
+        }
+        errors.into_result()?;
         let mut tx = self.store.begin().await?;
         if !tx
             .practice(staff.org())

@@ -81,6 +81,34 @@ impl PracticeData<'_> {
     }
 }
 
+impl PracticeData<'_> {
+    /// One absence of the practice.
+    pub async fn absence(&self, absence: AbsenceId) -> StoreResult<Option<Absence>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, start_date, end_date, start_time, end_time, repeat_weekly_until, reason \
+             FROM absences WHERE org_id = $1 AND id = $2",
+        )
+        .bind(self.org.to_string())
+        .bind(absence.to_string())
+        .fetch_optional(self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let practitioners = sqlx::query(
+            "SELECT practitioner_id FROM absence_practitioners WHERE org_id = $1 AND absence_id = $2",
+        )
+        .bind(self.org.to_string())
+        .bind(absence.to_string())
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(|r| id(r, "practitioner_id"))
+        .collect::<StoreResult<BTreeSet<_>>>()?;
+        from_row(&row, practitioners).map(Some)
+    }
+}
+
 impl PracticeTx<'_> {
     pub async fn insert_absence(
         &mut self,

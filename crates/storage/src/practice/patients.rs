@@ -204,6 +204,38 @@ impl PracticeData<'_> {
     }
 }
 
+impl PracticeData<'_> {
+    /// Given and family names of these patients (for the calendar: one query for a week's
+    /// appointments, not one per patient). Unknown ids are left out.
+    pub async fn patient_names(
+        &self,
+        patients: &[PatientId],
+    ) -> StoreResult<std::collections::HashMap<PatientId, (String, String)>> {
+        let mut names = std::collections::HashMap::new();
+        let mut unique: Vec<PatientId> = patients.to_vec();
+        unique.sort();
+        unique.dedup();
+        // Well below both backends' limits on bound parameters.
+        for chunk in unique.chunks(500) {
+            let sql = format!(
+                "SELECT id, given_name, family_name FROM patients WHERE org_id = $1 AND id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.org.to_string());
+            for patient in chunk {
+                query = query.bind(patient.to_string());
+            }
+            for row in query.fetch_all(self.pool).await? {
+                names.insert(
+                    id(&row, "id")?,
+                    (row.try_get("given_name")?, row.try_get("family_name")?),
+                );
+            }
+        }
+        Ok(names)
+    }
+}
+
 impl PracticeTx<'_> {
     /// Patients of the practice with the same name (folded) and birth date: the duplicate
     /// warning on create. Not limited by visibility: a duplicate is a duplicate.
