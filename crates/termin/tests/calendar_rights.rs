@@ -334,3 +334,93 @@ async fn an_invitation_can_name_the_calendars_of_the_new_member() {
         403
     );
 }
+
+#[tokio::test]
+async fn the_users_page_narrows_calendar_rights_to_chosen_practitioners() {
+    let server = TestServer::start().await;
+    server.with_practice().await;
+    let owner = server.signed_in_owner(FIREFOX).await;
+    let cal = calendar::set_up(&owner).await;
+    let mia = server.join_practice(&owner, MIA, PASSWORD).await;
+    let users = owner.get("/api/v1/users").await;
+    let mia_id = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == MIA.0)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = owner.get("/practices/praxis-am-see/users").await;
+    let html = page.body.as_str().unwrap();
+    assert!(
+        html.contains("Dr. Anna Weber"),
+        "practitioners to choose from"
+    );
+    let csrf = page.form_csrf();
+    let saved = owner
+        .post_form(
+            &format!("/practices/praxis-am-see/users/{mia_id}/permissions"),
+            &[
+                ("csrf", &csrf),
+                ("permission", "view_calendar"),
+                ("calendar.view_calendar", &cal.dr_a),
+                ("calendar.view_calendar", &cal.dr_b),
+                ("permission", "manage_appointments"),
+                ("calendar.manage_appointments", &cal.dr_a),
+                ("permission", "manage_patients"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{:?}", saved.body);
+    let row = owner.get("/api/v1/users").await.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == MIA.0)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["scopes"]["manage_appointments"],
+        json!([cal.dr_a]),
+        "{row:?}"
+    );
+    assert_eq!(
+        row["permissions"],
+        json!(["view_calendar", "manage_appointments", "manage_patients"])
+    );
+    // The page shows the choice again.
+    let again = owner.get("/practices/praxis-am-see/users").await;
+    let html = again.body.as_str().unwrap();
+    let checked = format!(
+        "name=\"calendar.manage_appointments\" value=\"{}\" checked",
+        cal.dr_a
+    );
+    assert!(html.contains(&checked), "the narrowed calendar is ticked");
+    // And it holds: Dr. A yes, Dr. B no.
+    owner
+        .post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("08:00")),
+        )
+        .await;
+    assert_eq!(
+        mia.post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_a, &at("09:00"))
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        mia.post(
+            "/api/v1/appointments",
+            &cal.booking(&cal.dr_b, &at("09:00"))
+        )
+        .await
+        .status,
+        403
+    );
+}

@@ -22,6 +22,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../assets/app.js"),
     },
     Asset {
+        name: "calendar.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/calendar.js"),
+    },
+    Asset {
         name: "passkeys.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/passkeys.js"),

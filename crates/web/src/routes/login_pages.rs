@@ -304,6 +304,9 @@ struct PracticeRow {
     slug: String,
     role_key: &'static str,
     manages: bool,
+    /// Holds the calendar right: the practice set-up pages (practitioners, visit types,
+    /// patients) are open to them.
+    sees_calendar: bool,
     /// The practice requires a strong factor for this role and the user has none yet.
     needs_strong_factor: bool,
 }
@@ -349,6 +352,9 @@ async fn overview(
                     rights.has(termin_domain::rights::Permission::ManageUsers)
                         || rights.has(termin_domain::rights::Permission::ManageSettings)
                 },
+                sees_calendar: m
+                    .rights()
+                    .has(termin_domain::rights::Permission::ViewCalendar),
                 needs_strong_factor: m.security.requires_strong_factor(m.role)
                     && lacks_strong_factor,
             })

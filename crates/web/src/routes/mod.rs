@@ -3,6 +3,7 @@
 mod account_pages;
 mod audit;
 mod auth;
+mod calendar_page;
 mod health;
 mod home;
 mod invitations;
@@ -15,6 +16,7 @@ mod reauth;
 mod recovery;
 pub mod redirect;
 mod schedule;
+mod schedule_pages;
 mod sessions;
 mod setup;
 pub mod table;
@@ -40,6 +42,7 @@ pub fn all() -> Routes {
         .merge(reauth::routes())
         .merge(users::routes())
         .merge(schedule::routes())
+        .merge(schedule_pages::routes())
         .merge(network::routes())
         .merge(audit::routes())
         .merge(users_page::routes())
@@ -47,4 +50,5 @@ pub fn all() -> Routes {
         .merge(invitations::routes())
         .merge(recovery::routes())
         .merge(account_pages::routes())
+        .merge(calendar_page::routes())
 }

@@ -1,7 +1,7 @@
 //! The users page: every member with role, rights and status; change a role, tick the
 //! permissions a member holds (the difference to the role's preset is stored as grants and
-//! removals; calendar permissions narrowed to practitioners are kept as they are — the API
-//! narrows them), remove a member. The practice comes from the path.
+//! removals) and, for calendar permissions, the practitioners they are narrowed to (none
+//! ticked: every calendar); remove a member. The practice comes from the path.
 
 use askama::Template;
 use axum::Form;
@@ -9,9 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use std::collections::{BTreeMap, BTreeSet};
 use termin_domain::DomainError;
-use termin_domain::ids::UserId;
+
+use termin_domain::ids::{PractitionerId, UserId};
 use termin_domain::rights::{Adjustment, Adjustments, Permission, Scope, preset};
+
 use termin_domain::user::{Role, UserStatus};
 
 use crate::AppState;
@@ -46,7 +49,15 @@ struct PermissionBox {
     name: &'static str,
     label_key: String,
     held: bool,
-    narrowed: bool,
+    /// For calendar permissions: each practitioner, and whether the permission is narrowed
+    /// to them.
+    calendars: Vec<CalendarBox>,
+}
+
+struct CalendarBox {
+    id: String,
+    name: String,
+    ticked: bool,
 }
 
 struct UserRow {
@@ -104,6 +115,11 @@ async fn render_page(
         .users(session, Some(slug))
         .await
         .map_err(err)?;
+    let practitioners = state
+        .services
+        .practitioners(&termin_app::schedule::Staff::new(session, &acting))
+        .await
+        .map_err(err)?;
     let users = members
         .iter()
         .map(|m| {
@@ -120,7 +136,21 @@ async fn render_page(
                         name: p.as_str(),
                         label_key: permission_label(p),
                         held: rights.has(p),
-                        narrowed: matches!(rights.scope(p), Some(Scope::Practitioners(_))),
+                        calendars: if p.is_calendar() {
+                            practitioners
+                                .iter()
+                                .map(|dr| CalendarBox {
+                                    id: dr.id.to_string(),
+                                    name: dr.draft.name.clone(),
+                                    ticked: matches!(
+                                        rights.scope(p),
+                                        Some(Scope::Practitioners(set)) if set.contains(&dr.id)
+                                    ),
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
                     })
                     .collect(),
             }
@@ -142,25 +172,44 @@ async fn render_page(
     render::form_page(lang, page.error.is_some(), &page)
 }
 
-/// The adjustments that make `role` hold exactly `ticked`, keeping the member's narrowed
-/// calendar permissions that stay ticked.
-fn adjustments_for(role: Role, ticked: &[Permission], current: &Adjustments) -> Adjustments {
+/// The adjustments that make `role` hold exactly `ticked`, each calendar permission
+/// narrowed to the practitioners ticked for it (none: every calendar).
+fn adjustments_for(
+    role: Role,
+    ticked: &[Permission],
+    calendars: &BTreeMap<Permission, BTreeSet<PractitionerId>>,
+) -> Adjustments {
     let base = preset(role);
     let mut adjustments = Adjustments::new();
     for p in Permission::ALL {
         let wanted = ticked.contains(&p);
-        let narrowed = current
-            .iter()
-            .find(|(q, a)| *q == p && matches!(a, Adjustment::Grant(Scope::Practitioners(_))))
-            .map(|(_, a)| a.clone());
+        let narrowed = calendars
+            .get(&p)
+            .filter(|set| p.is_calendar() && !set.is_empty());
         match (wanted, base.has(p), narrowed) {
-            (true, _, Some(kept)) => adjustments.insert(p, kept),
+            (true, _, Some(set)) => {
+                adjustments.insert(p, Adjustment::Grant(Scope::Practitioners(set.clone())))
+            }
             (true, false, None) => adjustments.insert(p, Adjustment::Grant(Scope::All)),
             (false, true, _) => adjustments.insert(p, Adjustment::Remove),
             _ => {}
         }
     }
     adjustments
+}
+
+/// The practitioners ticked per calendar permission (fields `calendar.<permission>`).
+fn ticked_calendars(fields: &[(String, String)]) -> BTreeMap<Permission, BTreeSet<PractitionerId>> {
+    let mut calendars: BTreeMap<Permission, BTreeSet<PractitionerId>> = BTreeMap::new();
+    for (name, value) in fields {
+        let Some(permission) = name.strip_prefix("calendar.").and_then(Permission::parse) else {
+            continue;
+        };
+        if let Ok(id) = value.parse() {
+            calendars.entry(permission).or_default().insert(id);
+        }
+    }
+    calendars
 }
 
 /// `role` (field `role`), `permissions` (one `permission` field per ticked box) or `remove`.
@@ -204,7 +253,7 @@ async fn submit(
                 .into_iter()
                 .find(|m| m.user_id == user)
                 .ok_or_else(|| err(DomainError::NotFound))?;
-            let adjustments = adjustments_for(member.role, &ticked, &member.adjustments);
+            let adjustments = adjustments_for(member.role, &ticked, &ticked_calendars(&fields));
             services
                 .adjust_rights(&session, org, user, adjustments)
                 .await
@@ -248,9 +297,31 @@ mod tests {
             Permission::ManageAppointments,
             Permission::SeeMedicalNotes,
         ];
-        let adjustments = adjustments_for(Role::Reception, &ticked, &Adjustments::new());
+        let adjustments = adjustments_for(Role::Reception, &ticked, &BTreeMap::new());
         let rights = termin_domain::rights::effective(Role::Reception, &adjustments);
         let held: Vec<Permission> = rights.permissions().map(|(p, _)| p).collect();
         assert_eq!(held, ticked);
+    }
+
+    #[test]
+    fn ticked_calendars_narrow_calendar_permissions_only() {
+        let dr_a = PractitionerId::random();
+        let fields = vec![
+            ("calendar.manage_appointments".to_owned(), dr_a.to_string()),
+            ("calendar.manage_users".to_owned(), dr_a.to_string()),
+            ("calendar.view_calendar".to_owned(), "nonsense".to_owned()),
+        ];
+        let calendars = ticked_calendars(&fields);
+        let ticked = [
+            Permission::ViewCalendar,
+            Permission::ManageAppointments,
+            Permission::ManageUsers,
+        ];
+        let adjustments = adjustments_for(Role::Reception, &ticked, &calendars);
+        let rights = termin_domain::rights::effective(Role::Reception, &adjustments);
+        assert_eq!(rights.scope(Permission::ViewCalendar), Some(&Scope::All));
+        assert!(rights.allows(Permission::ManageAppointments, dr_a));
+        assert!(!rights.allows(Permission::ManageAppointments, PractitionerId::random()));
+        assert_eq!(rights.scope(Permission::ManageUsers), Some(&Scope::All));
     }
 }
