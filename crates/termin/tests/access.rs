@@ -123,13 +123,11 @@ async fn every_route_behaves_as_its_declaration_says() {
 /// ids that exist (and the other practice meets the same ids).
 async fn own_ids(owner: &Browser) -> Vec<(&'static str, String)> {
     let cal = termin_testkit::calendar::set_up(owner).await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(
-                &cal.dr_a,
-                &format!("{}T09:00", termin_testkit::calendar::MONDAY),
-            ),
+    let booked = cal
+        .book(
+            &owner,
+            &cal.dr_a,
+            &format!("{}T09:00", termin_testkit::calendar::MONDAY),
         )
         .await;
     let absence = owner

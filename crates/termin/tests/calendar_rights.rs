@@ -30,6 +30,17 @@ fn ids(list: &Value) -> Vec<String> {
     ids
 }
 
+/// Mia's row in the users list, as the owner sees it.
+async fn member(owner: &termin_testkit::Browser) -> Value {
+    owner.get("/api/v1/users").await.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == MIA.0)
+        .unwrap()
+        .clone()
+}
+
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
@@ -70,13 +81,7 @@ async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
         body["patient_id"] = json!(patient);
         body
     };
-    let at_a = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await
-        .body["id"]
+    let at_a = cal.book(&owner, &cal.dr_a, &at("09:00")).await.body["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -104,16 +109,7 @@ async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
     // The administrator narrows Mia (an assistant) to: manage Dr. A's calendar, see
     // Dr. A's and Dr. B's, manage patients, nothing else.
     let mia = server.join_practice(&owner, MIA, PASSWORD).await;
-    let users = owner.get("/api/v1/users").await;
-    let mia_id = users.body["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == MIA.0)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mia_id = member(&owner).await["id"].as_str().unwrap().to_owned();
     let narrowed = owner
         .put(
             &format!("/api/v1/users/{mia_id}/permissions"),
@@ -134,12 +130,7 @@ async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
         ids(&calendars.body["practitioners"]),
         sorted(vec![cal.dr_a.clone(), cal.dr_b.clone()])
     );
-    let booked = mia
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("10:00")),
-        )
-        .await;
+    let booked = cal.book(&mia, &cal.dr_a, &at("10:00")).await;
     assert_eq!(booked.status, 201, "{:?}", booked.body);
     let moved = mia
         .patch(
@@ -202,7 +193,7 @@ async fn a_member_with_narrow_calendar_rights_can_do_exactly_that() {
         ("see Dr. C's patient", mia.get(&format!("/api/v1/patients/{of_c}")).await.status, 404),
         ("change opening hours", mia.put(&format!("/api/v1/practitioners/{}/opening-hours", cal.dr_a), &calendar::weekday_hours()).await.status, 403),
         ("add an absence", mia.post("/api/v1/absences", &json!({"start_date": MONDAY, "end_date": MONDAY, "practitioner_ids": [cal.dr_a]})).await.status, 403),
-        ("book outside hours", mia.post("/api/v1/appointments", &cal.booking(&cal.dr_a, &at("12:30"))).await.status, 409),
+        ("book outside hours", cal.book(&mia, &cal.dr_a, &at("12:30")).await.status, 409),
         ("overbook", mia.post("/api/v1/appointments", &json!({"practitioner_id": cal.dr_a, "visit_type_id": cal.checkup, "start": at("09:00"), "patient_id": cal.patient, "overbook": true})).await.status, 403),
         ("write a visit reason", mia.put(&format!("/api/v1/appointments/{at_a}/notes"), &json!({"visit_reason": "x"})).await.status, 403),
         ("enter contact data", mia.post("/api/v1/patients", &json!({"given_name": "Eli", "family_name": "Neu", "birth_date": "2001-07-07", "phone": "+4915100002222"})).await.status, 403),
@@ -284,21 +275,9 @@ async fn an_invitation_can_name_the_calendars_of_the_new_member() {
     let mia = termin_testkit::Browser::new(&server, FIREFOX);
     server.sign_in(&mia, MIA.0, MIA.1, PASSWORD).await;
     // The patient becomes hers to see with an appointment in Dr. A's calendar.
-    owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("08:00")),
-        )
-        .await;
+    cal.book(&owner, &cal.dr_a, &at("08:00")).await;
 
-    let users = owner.get("/api/v1/users").await;
-    let row = users.body["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == MIA.0)
-        .unwrap()
-        .clone();
+    let row = member(&owner).await;
     for calendar_permission in [
         "view_calendar",
         "manage_appointments",
@@ -315,24 +294,8 @@ async fn an_invitation_can_name_the_calendars_of_the_new_member() {
         ids(&mia.get("/api/v1/practitioners").await.body["practitioners"]),
         vec![cal.dr_a.clone()]
     );
-    assert_eq!(
-        mia.post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00"))
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        mia.post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, &at("09:00"))
-        )
-        .await
-        .status,
-        403
-    );
+    assert_eq!(cal.book(&mia, &cal.dr_a, &at("09:00")).await.status, 201);
+    assert_eq!(cal.book(&mia, &cal.dr_b, &at("09:00")).await.status, 403);
 }
 
 #[tokio::test]
@@ -342,16 +305,7 @@ async fn the_users_page_narrows_calendar_rights_to_chosen_practitioners() {
     let owner = server.signed_in_owner(FIREFOX).await;
     let cal = calendar::set_up(&owner).await;
     let mia = server.join_practice(&owner, MIA, PASSWORD).await;
-    let users = owner.get("/api/v1/users").await;
-    let mia_id = users.body["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == MIA.0)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mia_id = member(&owner).await["id"].as_str().unwrap().to_owned();
     let page = owner.get("/practices/praxis-am-see/users").await;
     let html = page.body.as_str().unwrap();
     assert!(
@@ -374,13 +328,7 @@ async fn the_users_page_narrows_calendar_rights_to_chosen_practitioners() {
         )
         .await;
     assert_eq!(saved.status, 303, "{:?}", saved.body);
-    let row = owner.get("/api/v1/users").await.body["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == MIA.0)
-        .unwrap()
-        .clone();
+    let row = member(&owner).await;
     assert_eq!(
         row["scopes"]["manage_appointments"],
         json!([cal.dr_a]),
@@ -399,28 +347,7 @@ async fn the_users_page_narrows_calendar_rights_to_chosen_practitioners() {
     );
     assert!(html.contains(&checked), "the narrowed calendar is ticked");
     // And it holds: Dr. A yes, Dr. B no.
-    owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("08:00")),
-        )
-        .await;
-    assert_eq!(
-        mia.post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00"))
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        mia.post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, &at("09:00"))
-        )
-        .await
-        .status,
-        403
-    );
+    cal.book(&owner, &cal.dr_a, &at("08:00")).await;
+    assert_eq!(cal.book(&mia, &cal.dr_a, &at("09:00")).await.status, 201);
+    assert_eq!(cal.book(&mia, &cal.dr_b, &at("09:00")).await.status, 403);
 }

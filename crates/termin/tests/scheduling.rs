@@ -36,12 +36,7 @@ fn ids(list: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn an_appointment_is_booked_in_practice_time_and_its_slot_is_then_taken() {
     let (_server, owner, cal) = practice().await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await;
+    let booked = cal.book(&owner, &cal.dr_a, &at("09:00")).await;
     assert_eq!(booked.status, 201, "{:?}", booked.body);
     // 09:00 in Berlin on the Monday after the clocks went forward is 07:00 UTC.
     assert_eq!(booked.body["start"], "2026-03-30T07:00:00Z");
@@ -51,25 +46,13 @@ async fn an_appointment_is_booked_in_practice_time_and_its_slot_is_then_taken() 
 
     // Any overlap with the same practitioner is refused; the other calendar is free.
     for start in ["09:00", "08:45", "09:15", "09:29"] {
-        let clash = owner
-            .post("/api/v1/appointments", &cal.booking(&cal.dr_a, &at(start)))
-            .await;
+        let clash = cal.book(&owner, &cal.dr_a, &at(start)).await;
         assert_eq!(clash.status, 409, "{start}: {:?}", clash.body);
         assert_eq!(clash.body["error"], "slot_taken");
     }
-    let next = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:30")),
-        )
-        .await;
+    let next = cal.book(&owner, &cal.dr_a, &at("09:30")).await;
     assert_eq!(next.status, 201, "back to back is fine");
-    let other = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, &at("09:00")),
-        )
-        .await;
+    let other = cal.book(&owner, &cal.dr_b, &at("09:00")).await;
     assert_eq!(other.status, 201);
 
     let listed = owner
@@ -95,12 +78,7 @@ async fn an_appointment_is_booked_in_practice_time_and_its_slot_is_then_taken() 
 #[tokio::test]
 async fn overbooking_needs_the_explicit_flag() {
     let (_server, owner, cal) = practice().await;
-    let first = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("10:00")),
-        )
-        .await;
+    let first = cal.book(&owner, &cal.dr_a, &at("10:00")).await;
     assert_eq!(first.status, 201);
     let mut body = cal.booking(&cal.dr_a, &at("10:00"));
     body["overbook"] = json!(true);
@@ -124,23 +102,9 @@ async fn buffers_and_opening_hours_are_respected() {
     body["visit_type_id"] = with_buffer.body["id"].clone();
     assert_eq!(owner.post("/api/v1/appointments", &body).await.status, 201);
     // 10:15–10:30 is the buffer.
-    let in_buffer = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("10:15")),
-        )
-        .await;
+    let in_buffer = cal.book(&owner, &cal.dr_a, &at("10:15")).await;
     assert_eq!(in_buffer.body["error"], "slot_taken");
-    assert_eq!(
-        owner
-            .post(
-                "/api/v1/appointments",
-                &cal.booking(&cal.dr_a, &at("10:30"))
-            )
-            .await
-            .status,
-        201
-    );
+    assert_eq!(cal.book(&owner, &cal.dr_a, &at("10:30")).await.status, 201);
     // Dr. B does not offer it.
     body["practitioner_id"] = json!(cal.dr_b);
     let not_offered = owner.post("/api/v1/appointments", &body).await;
@@ -156,12 +120,7 @@ async fn buffers_and_opening_hours_are_respected() {
 async fn outside_opening_hours_only_with_the_right() {
     let (server, owner, cal) = practice().await;
     // The owner holds "book outside opening hours"; a receptionist does not.
-    let lunch = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("12:30")),
-        )
-        .await;
+    let lunch = cal.book(&owner, &cal.dr_a, &at("12:30")).await;
     assert_eq!(lunch.status, 201, "{:?}", lunch.body);
     let reception = server
         .join_practice(
@@ -171,27 +130,14 @@ async fn outside_opening_hours_only_with_the_right() {
         )
         .await;
     for start in ["12:15", "07:30", "17:45"] {
-        let refused = reception
-            .post("/api/v1/appointments", &cal.booking(&cal.dr_b, &at(start)))
-            .await;
+        let refused = cal.book(&reception, &cal.dr_b, &at(start)).await;
         assert_eq!(refused.status, 409, "{start}");
         assert_eq!(refused.body["error"], "outside_opening_hours");
     }
-    let saturday = reception
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, "2026-04-04T09:00"),
-        )
-        .await;
+    let saturday = cal.book(&reception, &cal.dr_b, "2026-04-04T09:00").await;
     assert_eq!(saturday.body["error"], "outside_opening_hours");
     assert_eq!(
-        reception
-            .post(
-                "/api/v1/appointments",
-                &cal.booking(&cal.dr_b, &at("17:30"))
-            )
-            .await
-            .status,
+        cal.book(&reception, &cal.dr_b, &at("17:30")).await.status,
         201
     );
     // An absence closes the calendar too.
@@ -203,30 +149,15 @@ async fn outside_opening_hours_only_with_the_right() {
         )
         .await;
     assert_eq!(absence.status, 201, "{:?}", absence.body);
-    let absent = reception
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, "2026-03-31T09:00"),
-        )
-        .await;
+    let absent = cal.book(&reception, &cal.dr_b, "2026-03-31T09:00").await;
     assert_eq!(absent.body["error"], "outside_opening_hours");
 }
 
 #[tokio::test]
 async fn an_absence_lists_the_appointments_it_covers() {
     let (_server, owner, cal) = practice().await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("15:00")),
-        )
-        .await;
-    owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, &at("15:00")),
-        )
-        .await;
+    let booked = cal.book(&owner, &cal.dr_a, &at("15:00")).await;
+    cal.book(&owner, &cal.dr_b, &at("15:00")).await;
     let absence = owner
         .post(
             "/api/v1/absences",
@@ -258,19 +189,9 @@ async fn an_absence_lists_the_appointments_it_covers() {
 #[tokio::test]
 async fn moving_resizing_status_and_cancelling_are_kept_in_the_history() {
     let (server, owner, cal) = practice().await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await;
+    let booked = cal.book(&owner, &cal.dr_a, &at("09:00")).await;
     let id = booked.body["id"].as_str().unwrap().to_owned();
-    let blocker = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("11:00")),
-        )
-        .await;
+    let blocker = cal.book(&owner, &cal.dr_a, &at("11:00")).await;
     assert_eq!(blocker.status, 201);
 
     let moved = owner
@@ -345,12 +266,7 @@ async fn moving_resizing_status_and_cancelling_are_kept_in_the_history() {
         .await;
     assert_eq!(moved_after.body["error"], "appointment_cancelled");
     // The cancelled time is free again.
-    let rebooked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_b, &at("10:00")),
-        )
-        .await;
+    let rebooked = cal.book(&owner, &cal.dr_b, &at("10:00")).await;
     assert_eq!(rebooked.status, 201);
 
     // The patient was told by SMS, with the reason, in practice time.
@@ -569,12 +485,7 @@ async fn reads_and_changes_of_patient_data_are_in_the_audit_log() {
     owner
         .get(&format!("/api/v1/patients/{}", cal.patient))
         .await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await;
+    let booked = cal.book(&owner, &cal.dr_a, &at("09:00")).await;
     owner
         .get(&format!("/api/v1/appointments?from={MONDAY}&to={MONDAY}"))
         .await;
@@ -618,12 +529,7 @@ async fn reads_and_changes_of_patient_data_are_in_the_audit_log() {
 #[tokio::test]
 async fn another_practices_ids_are_not_found() {
     let (server, owner, cal) = practice().await;
-    let booked = owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await;
+    let booked = cal.book(&owner, &cal.dr_a, &at("09:00")).await;
     let appointment = booked.body["id"].as_str().unwrap();
     let other = server.other_practice_owner().await;
     let other_cal = calendar::set_up(&other).await;
@@ -682,12 +588,7 @@ fn urlencode(raw: &str) -> String {
 #[tokio::test]
 async fn free_slots_are_opening_hours_minus_appointments_in_practice_time() {
     let (_server, owner, cal) = practice().await;
-    owner
-        .post(
-            "/api/v1/appointments",
-            &cal.booking(&cal.dr_a, &at("09:00")),
-        )
-        .await;
+    cal.book(&owner, &cal.dr_a, &at("09:00")).await;
     let slots = owner
         .get(&format!(
             "/api/v1/slots?visit_type_id={}&practitioner_id={}&from=2026-03-27&to={MONDAY}",

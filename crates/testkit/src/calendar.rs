@@ -89,6 +89,12 @@ pub async fn set_up(owner: &Browser) -> Calendar {
 }
 
 impl Calendar {
+    /// `who` books the patient with `practitioner` at `start` (`POST /api/v1/appointments`).
+    pub async fn book(&self, who: &Browser, practitioner: &str, start: &str) -> crate::Answer {
+        who.post("/api/v1/appointments", &self.booking(practitioner, start))
+            .await
+    }
+
     /// The body of a booking with `practitioner` at `start` (e.g. `2026-03-30T09:00`).
     pub fn booking(&self, practitioner: &str, start: &str) -> Value {
         json!({
