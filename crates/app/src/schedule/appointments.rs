@@ -109,6 +109,28 @@ fn bound(raw: &str, zone: &jiff::tz::TimeZone, end_of_day: bool) -> Option<Times
         .map(|z| z.timestamp())
 }
 
+/// [`bound`] of a required field: missing or unreadable, it is recorded under `field`, whose
+/// message shows the date `example`.
+fn required_bound(
+    errors: &mut FieldErrors,
+    (field, example): (&str, &str),
+    raw: Option<&str>,
+    (zone, end_of_day): (&jiff::tz::TimeZone, bool),
+) -> Option<Timestamp> {
+    let Some(raw) = raw else {
+        errors.add(field, "is required");
+        return None;
+    };
+    let found = bound(raw, zone, end_of_day);
+    if found.is_none() {
+        errors.add(
+            field,
+            format!("must be a date ({example}) or a time with offset"),
+        );
+    }
+    found
+}
+
 impl Services {
     /// The spans of the practitioner's absences around `start`.
     async fn absences_near(
@@ -297,26 +319,18 @@ impl Services {
             .as_deref()
             .filter(|p| !p.trim().is_empty())
             .and_then(|p| field_id(&mut errors, "practitioner_id", p));
-        let from = match range.from.as_deref() {
-            Some(raw) => bound(raw, &zone, false).or_else(|| {
-                errors.add("from", "must be a date (2026-12-01) or a time with offset");
-                None
-            }),
-            None => {
-                errors.add("from", "is required");
-                None
-            }
-        };
-        let to = match range.to.as_deref() {
-            Some(raw) => bound(raw, &zone, true).or_else(|| {
-                errors.add("to", "must be a date (2026-12-07) or a time with offset");
-                None
-            }),
-            None => {
-                errors.add("to", "is required");
-                None
-            }
-        };
+        let from = required_bound(
+            &mut errors,
+            ("from", "2026-12-01"),
+            range.from.as_deref(),
+            (&zone, false),
+        );
+        let to = required_bound(
+            &mut errors,
+            ("to", "2026-12-07"),
+            range.to.as_deref(),
+            (&zone, true),
+        );
         if let (Some(from), Some(to)) = (from, to)
             && (to <= from
                 || to.duration_since(from) > SignedDuration::from_hours(24 * MAX_RANGE_DAYS))

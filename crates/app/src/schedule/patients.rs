@@ -64,7 +64,8 @@ pub struct PatientSearch {
 
 const SEARCH_LIMIT: u32 = 50;
 
-fn contact_fields_given(raw: &RawPatient) -> bool {
+/// The fields behind the contacts right, as the client sent them.
+fn contact_fields(raw: &RawPatient) -> [&Option<String>; 6] {
     [
         &raw.phone,
         &raw.email,
@@ -73,22 +74,18 @@ fn contact_fields_given(raw: &RawPatient) -> bool {
         &raw.city,
         &raw.insurance_number,
     ]
-    .iter()
-    .any(|f| f.as_deref().is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// Whether a new record fills in any contact field.
+fn contact_fields_given(raw: &RawPatient) -> bool {
+    contact_fields(raw)
+        .iter()
+        .any(|f| f.as_deref().is_some_and(|v| !v.trim().is_empty()))
 }
 
 /// Whether an update sets or clears any contact field.
 fn contact_fields_touched(raw: &RawPatient) -> bool {
-    [
-        &raw.phone,
-        &raw.email,
-        &raw.street,
-        &raw.postal_code,
-        &raw.city,
-        &raw.insurance_number,
-    ]
-    .iter()
-    .any(|f| f.is_some())
+    contact_fields(raw).iter().any(|f| f.is_some())
 }
 
 impl Services {

@@ -4,8 +4,9 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 use termin_domain::ids::{PatientId, PractitionerId, UserId};
 use termin_domain::rights::Scope;
 use termin_domain::schedule::patient::{Kvnr, PatientDraft};
@@ -37,6 +38,32 @@ pub struct PatientQuery {
 
 const COLUMNS: &str = "id, given_name, family_name, birth_date, phone, email, street, \
      postal_code, city, insurance, insurance_number, notes, created_at, updated_at";
+
+/// Binds the record's columns and its search keys, the 15 values that insert and update
+/// both write (`given_name` … `notes`, `family_key`, `family_plain`, `given_key`,
+/// `given_plain`), in that order after the two ids.
+fn bind_draft<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    draft: &PatientDraft,
+) -> Query<'q, Any, AnyArguments> {
+    let keys = draft.search_keys();
+    query
+        .bind(&draft.given_name)
+        .bind(&draft.family_name)
+        .bind(draft.birth_date.to_string())
+        .bind(draft.phone.as_ref().map(PhoneNumber::as_str))
+        .bind(draft.email.as_ref().map(Email::as_str))
+        .bind(draft.street.as_deref())
+        .bind(draft.postal_code.as_deref())
+        .bind(draft.city.as_deref())
+        .bind(draft.insurance.map(Insurance::as_str))
+        .bind(draft.insurance_number.as_ref().map(Kvnr::as_str))
+        .bind(draft.notes.as_deref())
+        .bind(&keys.family_key)
+        .bind(&keys.family_plain)
+        .bind(&keys.given_key)
+        .bind(&keys.given_plain)
+}
 
 fn from_row(row: &AnyRow) -> StoreResult<Patient> {
     let optional = |column: &str| -> StoreResult<Option<String>> { Ok(row.try_get(column)?) };
@@ -266,34 +293,19 @@ impl PracticeTx<'_> {
         created_by: Option<UserId>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let keys = draft.search_keys();
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO patients (id, org_id, given_name, family_name, birth_date, phone, email, \
              street, postal_code, city, insurance, insurance_number, notes, family_key, \
              family_plain, given_key, given_plain, created_by, created_at, updated_at) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
         )
         .bind(patient.to_string())
-        .bind(self.org.to_string())
-        .bind(&draft.given_name)
-        .bind(&draft.family_name)
-        .bind(draft.birth_date.to_string())
-        .bind(draft.phone.as_ref().map(PhoneNumber::as_str))
-        .bind(draft.email.as_ref().map(Email::as_str))
-        .bind(draft.street.as_deref())
-        .bind(draft.postal_code.as_deref())
-        .bind(draft.city.as_deref())
-        .bind(draft.insurance.map(Insurance::as_str))
-        .bind(draft.insurance_number.as_ref().map(Kvnr::as_str))
-        .bind(draft.notes.as_deref())
-        .bind(&keys.family_key)
-        .bind(&keys.family_plain)
-        .bind(&keys.given_key)
-        .bind(&keys.given_plain)
-        .bind(created_by.map(|u| u.to_string()))
-        .bind(to_db(now))
-        .execute(&mut *self.tx.inner)
-        .await?;
+        .bind(self.org.to_string());
+        bind_draft(query, draft)
+            .bind(created_by.map(|u| u.to_string()))
+            .bind(to_db(now))
+            .execute(&mut *self.tx.inner)
+            .await?;
         Ok(())
     }
 
@@ -304,33 +316,18 @@ impl PracticeTx<'_> {
         draft: &PatientDraft,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let keys = draft.search_keys();
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE patients SET given_name = $3, family_name = $4, birth_date = $5, phone = $6, \
              email = $7, street = $8, postal_code = $9, city = $10, insurance = $11, \
              insurance_number = $12, notes = $13, family_key = $14, family_plain = $15, \
              given_key = $16, given_plain = $17, updated_at = $18 WHERE org_id = $1 AND id = $2",
         )
         .bind(self.org.to_string())
-        .bind(patient.to_string())
-        .bind(&draft.given_name)
-        .bind(&draft.family_name)
-        .bind(draft.birth_date.to_string())
-        .bind(draft.phone.as_ref().map(PhoneNumber::as_str))
-        .bind(draft.email.as_ref().map(Email::as_str))
-        .bind(draft.street.as_deref())
-        .bind(draft.postal_code.as_deref())
-        .bind(draft.city.as_deref())
-        .bind(draft.insurance.map(Insurance::as_str))
-        .bind(draft.insurance_number.as_ref().map(Kvnr::as_str))
-        .bind(draft.notes.as_deref())
-        .bind(&keys.family_key)
-        .bind(&keys.family_plain)
-        .bind(&keys.given_key)
-        .bind(&keys.given_plain)
-        .bind(to_db(now))
-        .execute(&mut *self.tx.inner)
-        .await?;
+        .bind(patient.to_string());
+        let done = bind_draft(query, draft)
+            .bind(to_db(now))
+            .execute(&mut *self.tx.inner)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

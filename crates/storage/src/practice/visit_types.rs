@@ -3,8 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 use termin_domain::ids::{PractitionerId, VisitTypeId};
 use termin_domain::schedule::visit_type::{BookingRules, Insurance, VisitTypeDraft};
 
@@ -71,6 +72,27 @@ fn insurances_text(draft: &VisitTypeDraft) -> String {
         .join(",")
 }
 
+/// Binds the draft's own columns, the 12 that insert and update both write (`name` …
+/// `cancel_deadline_hours`, in `COLUMNS` order; who offers it is a table of its own).
+fn bind_draft<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    draft: &VisitTypeDraft,
+) -> Query<'q, Any, AnyArguments> {
+    query
+        .bind(&draft.name)
+        .bind(i64::from(draft.duration_minutes))
+        .bind(i64::from(draft.buffer_before_minutes))
+        .bind(i64::from(draft.buffer_after_minutes))
+        .bind(i64::from(draft.online_bookable))
+        .bind(i64::from(draft.new_patients))
+        .bind(i64::from(draft.returning_patients))
+        .bind(insurances_text(draft))
+        .bind(draft.instructions.as_deref())
+        .bind(i64::from(draft.rules.min_lead_minutes))
+        .bind(i64::from(draft.rules.max_horizon_days))
+        .bind(i64::from(draft.rules.cancel_deadline_hours))
+}
+
 impl PracticeData<'_> {
     /// Every visit type of the practice, by name, with who offers it.
     pub async fn visit_types(&self) -> StoreResult<Vec<VisitType>> {
@@ -120,27 +142,16 @@ impl PracticeTx<'_> {
         draft: &VisitTypeDraft,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO visit_types ({COLUMNS}, org_id, created_at) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15)"
         )))
-        .bind(visit_type.to_string())
-        .bind(&draft.name)
-        .bind(i64::from(draft.duration_minutes))
-        .bind(i64::from(draft.buffer_before_minutes))
-        .bind(i64::from(draft.buffer_after_minutes))
-        .bind(i64::from(draft.online_bookable))
-        .bind(i64::from(draft.new_patients))
-        .bind(i64::from(draft.returning_patients))
-        .bind(insurances_text(draft))
-        .bind(draft.instructions.as_deref())
-        .bind(i64::from(draft.rules.min_lead_minutes))
-        .bind(i64::from(draft.rules.max_horizon_days))
-        .bind(i64::from(draft.rules.cancel_deadline_hours))
-        .bind(self.org.to_string())
-        .bind(to_db(now))
-        .execute(&mut *self.tx.inner)
-        .await?;
+        .bind(visit_type.to_string());
+        bind_draft(query, draft)
+            .bind(self.org.to_string())
+            .bind(to_db(now))
+            .execute(&mut *self.tx.inner)
+            .await?;
         self.set_offered_by(visit_type, &draft.practitioner_ids)
             .await
     }
@@ -152,7 +163,7 @@ impl PracticeTx<'_> {
         draft: &VisitTypeDraft,
         active: bool,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE visit_types SET name = $3, duration_minutes = $4, buffer_before_minutes = $5, \
              buffer_after_minutes = $6, online_bookable = $7, new_patients = $8, \
              returning_patients = $9, insurances = $10, instructions = $11, \
@@ -160,22 +171,11 @@ impl PracticeTx<'_> {
              active = $15 WHERE org_id = $1 AND id = $2",
         )
         .bind(self.org.to_string())
-        .bind(visit_type.to_string())
-        .bind(&draft.name)
-        .bind(i64::from(draft.duration_minutes))
-        .bind(i64::from(draft.buffer_before_minutes))
-        .bind(i64::from(draft.buffer_after_minutes))
-        .bind(i64::from(draft.online_bookable))
-        .bind(i64::from(draft.new_patients))
-        .bind(i64::from(draft.returning_patients))
-        .bind(insurances_text(draft))
-        .bind(draft.instructions.as_deref())
-        .bind(i64::from(draft.rules.min_lead_minutes))
-        .bind(i64::from(draft.rules.max_horizon_days))
-        .bind(i64::from(draft.rules.cancel_deadline_hours))
-        .bind(i64::from(active))
-        .execute(&mut *self.tx.inner)
-        .await?;
+        .bind(visit_type.to_string());
+        let done = bind_draft(query, draft)
+            .bind(i64::from(active))
+            .execute(&mut *self.tx.inner)
+            .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }

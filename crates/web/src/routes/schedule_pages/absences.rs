@@ -6,7 +6,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use termin_app::schedule::AbsenceInput;
 use termin_domain::DomainError;
@@ -16,6 +16,7 @@ use termin_domain::schedule::absence::RawAbsencePlan;
 
 use super::covered::{self, Decided};
 use super::fields::{Errors, Field, Pairs, filled, value};
+use super::flow::{go_to, refused_input};
 use super::practitioner::{Overrides, render_page};
 use super::{Member, date, fail, submitter, weekday_key};
 use crate::AppState;
@@ -160,12 +161,11 @@ async fn create(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageAvailability,
     )
     .await?
@@ -178,10 +178,9 @@ async fn create(
         .create_absence(&member.staff(), &input(&pairs, id))
         .await
     {
-        Ok(created) if created.covered.is_empty() => Ok(Redirect::to(&format!(
+        Ok(created) if created.covered.is_empty() => go_to(&format!(
             "/practices/{slug}/practitioners/{id}?done=absence#absences"
-        ))
-        .into_response()),
+        )),
         Ok(created) => {
             let pending: Vec<_> = created.covered.iter().map(|a| a.id).collect();
             covered::render_page(
@@ -197,7 +196,8 @@ async fn create(
             )
             .await
         }
-        Err(DomainError::Invalid(refused)) => {
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -206,7 +206,6 @@ async fn create(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }
 
@@ -218,12 +217,11 @@ async fn delete(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageAvailability,
     )
     .await?
@@ -237,8 +235,7 @@ async fn delete(
         .delete_absence(&member.staff(), absence)
         .await
         .map_err(fail(lang))?;
-    Ok(Redirect::to(&format!(
+    go_to(&format!(
         "/practices/{slug}/practitioners/{id}?done=absence_deleted#absences"
     ))
-    .into_response())
 }

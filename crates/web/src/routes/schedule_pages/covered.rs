@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use termin_app::schedule::Cancellation;
 use termin_domain::ids::{AppointmentId, PractitionerId};
@@ -16,6 +16,7 @@ use termin_domain::schedule::appointment::AppointmentStatus;
 use termin_domain::{DomainError, FieldErrors};
 
 use super::fields::{Errors, Pairs, filled, value};
+use super::flow::go_to;
 use super::{Member, Nav, appointment_time, fail, submitter};
 use crate::AppState;
 use crate::error::PageError;
@@ -131,10 +132,9 @@ pub(super) async fn render_page(
         pending.push(id.to_string());
     }
     if rows.is_empty() {
-        return Ok(Redirect::to(&format!(
+        return go_to(&format!(
             "/practices/{slug}/practitioners/{practitioner}?done=covered#absences"
-        ))
-        .into_response());
+        ));
     }
     let page = CoveredPage {
         t,
@@ -162,12 +162,11 @@ async fn decide(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageAppointments,
     )
     .await?

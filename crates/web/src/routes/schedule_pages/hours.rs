@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use termin_domain::rights::Permission;
 use termin_domain::schedule::hours::{RawOpeningRule, WeeklyHours};
 use termin_domain::{DomainError, FieldErrors};
 
-use super::fields::{Errors, Pairs, value};
+use super::fields::{Errors, Pairs};
+use super::flow::{go_to, refused_input};
 use super::practitioner::{Overrides, render_page};
 use super::{fail, submitter};
 use crate::AppState;
@@ -262,12 +263,11 @@ async fn save(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageAvailability,
     )
     .await?
@@ -305,11 +305,11 @@ async fn save(
         .set_opening_hours(&member.staff(), id, &rules)
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!(
+        Ok(_) => go_to(&format!(
             "/practices/{slug}/practitioners/{id}?done=hours#hours"
-        ))
-        .into_response()),
-        Err(DomainError::Invalid(more)) => {
+        )),
+        Err(err) => {
+            let more = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -318,7 +318,6 @@ async fn save(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }
 

@@ -8,6 +8,7 @@
 mod absences;
 mod covered;
 mod fields;
+mod flow;
 mod hours;
 mod messages;
 mod patient;
@@ -88,15 +89,16 @@ pub(super) async fn viewer(
 }
 
 /// The member of a form post (its `csrf` field checked) holding `permission`. The right
-/// is checked before anything of the form is read.
+/// is checked before anything else of the form is read.
 pub(super) async fn submitter(
     state: &AppState,
     lang: Lang,
     headers: &HeaderMap,
-    (slug, csrf): (&str, &str),
+    (slug, form): (&str, &[(String, String)]),
     permission: Permission,
 ) -> Result<Option<Member>, PageError> {
-    let Some(session) = signed_in_form(state, lang, headers, csrf).await? else {
+    let csrf = fields::value(form, "csrf");
+    let Some(session) = signed_in_form(state, lang, headers, &csrf).await? else {
         return Ok(None);
     };
     acting(state, lang, session, slug, permission).await

@@ -6,14 +6,15 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use termin_app::schedule::PatientView;
+use termin_domain::FieldErrors;
 use termin_domain::ids::PatientId;
 use termin_domain::rights::Permission;
-use termin_domain::{DomainError, FieldErrors};
 
-use super::fields::{Errors, Field, Pairs, value};
+use super::fields::{Errors, Field, Pairs};
+use super::flow::{done_notice, go_to, page_with_form, refused_input};
 use super::patients::{patient_fields, raw_patient};
 use super::visit_types::insurance_key;
 use super::{Member, Nav, appointment_time, date, fail, submitter, viewer};
@@ -22,25 +23,13 @@ use crate::error::PageError;
 use crate::forms::{Done, path_id};
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::table::{Access, Routes, Verb};
+use crate::routes::table::Routes;
 use crate::session::{form_csrf_token, to_login};
 
 const PATH: &str = "/practices/{slug}/patients/{id}";
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .method(
-            Verb::Get,
-            PATH,
-            Access::Staff(Permission::ViewCalendar),
-            get(page),
-        )
-        .method(
-            Verb::Post,
-            PATH,
-            Access::Staff(Permission::ManagePatients),
-            post(update),
-        )
+    page_with_form(PATH, get(page), Permission::ManagePatients, post(update))
 }
 
 /// A labelled value of the record.
@@ -203,11 +192,7 @@ async fn page(
         return Ok(to_login());
     };
     let id = path_id(&raw_id).map_err(fail(lang))?;
-    let notice = match done.done.as_deref() {
-        Some("created") => Some("schedule_pages.patient.done_created"),
-        Some(_) => Some("schedule_pages.saved"),
-        None => None,
-    };
+    let notice = done_notice(done.done.as_deref(), "schedule_pages.patient.done_created");
     render_page(&state, (lang, &headers), (&member, &slug, id), notice, None).await
 }
 
@@ -295,12 +280,11 @@ async fn update(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManagePatients,
     )
     .await?
@@ -313,10 +297,9 @@ async fn update(
         .update_patient(&member.staff(), id, &raw_patient(&pairs))
         .await
     {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/practices/{slug}/patients/{id}?done=saved")).into_response(),
-        ),
-        Err(DomainError::Invalid(refused)) => {
+        Ok(_) => go_to(&format!("/practices/{slug}/patients/{id}?done=saved")),
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -326,6 +309,5 @@ async fn update(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }

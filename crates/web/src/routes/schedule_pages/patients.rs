@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use termin_app::schedule::{NewPatient, PatientSearch, PatientView};
@@ -17,31 +17,20 @@ use termin_domain::schedule::visit_type::Insurance;
 use termin_domain::{DomainError, FieldErrors};
 
 use super::fields::{Errors, Field, Pairs, present, ticked, value};
+use super::flow::{go_to, page_with_form, refused_input};
 use super::visit_types::insurance_key;
 use super::{Member, Nav, date, fail, submitter, viewer};
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::table::{Access, Routes, Verb};
+use crate::routes::table::Routes;
 use crate::session::{form_csrf_token, to_login};
 
 const PATH: &str = "/practices/{slug}/patients";
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .method(
-            Verb::Get,
-            PATH,
-            Access::Staff(Permission::ViewCalendar),
-            get(page),
-        )
-        .method(
-            Verb::Post,
-            PATH,
-            Access::Staff(Permission::ManagePatients),
-            post(create),
-        )
+    page_with_form(PATH, get(page), Permission::ManagePatients, post(create))
 }
 
 /// The fields of a patient form; contact fields and notes only where the member sees them.
@@ -304,12 +293,11 @@ async fn create(
     Path(slug): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManagePatients,
     )
     .await?
@@ -324,11 +312,10 @@ async fn create(
         .create_patient(&member.staff(), &raw, confirm)
         .await
     {
-        Ok(NewPatient::Created(view)) => Ok(Redirect::to(&format!(
+        Ok(NewPatient::Created(view)) => go_to(&format!(
             "/practices/{slug}/patients/{}?done=created",
             view.patient.id
-        ))
-        .into_response()),
+        )),
         Ok(NewPatient::PossibleDuplicate(ids)) => {
             render_page(
                 &state,
@@ -339,7 +326,8 @@ async fn create(
             )
             .await
         }
-        Err(DomainError::Invalid(refused)) => {
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -349,6 +337,5 @@ async fn create(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }

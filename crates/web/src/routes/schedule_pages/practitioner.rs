@@ -8,7 +8,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use termin_app::schedule::Practitioner;
 use termin_domain::ids::PractitionerId;
@@ -16,7 +16,8 @@ use termin_domain::rights::Permission;
 use termin_domain::{DomainError, FieldErrors};
 
 use super::absences::{AbsenceRow, absence_fields, absence_rows};
-use super::fields::{Errors, Field, Pairs, ticked, value};
+use super::fields::{Errors, Field, Pairs, ticked};
+use super::flow::{go_to, page_with_form, refused_input};
 use super::hours::{HourRow, RowInput, WEEKDAYS, editor_rows, stored_rows};
 use super::practitioners::{raw_record, record_fields};
 use super::{Member, Nav, fail, submitter, viewer};
@@ -25,25 +26,13 @@ use crate::error::PageError;
 use crate::forms::{Done, path_id};
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::table::{Access, Routes, Verb};
+use crate::routes::table::Routes;
 use crate::session::{form_csrf_token, to_login};
 
 const PATH: &str = "/practices/{slug}/practitioners/{id}";
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .method(
-            Verb::Get,
-            PATH,
-            Access::Staff(Permission::ViewCalendar),
-            get(page),
-        )
-        .method(
-            Verb::Post,
-            PATH,
-            Access::Staff(Permission::ManageSettings),
-            post(update),
-        )
+    page_with_form(PATH, get(page), Permission::ManageSettings, post(update))
 }
 
 /// What a refused form brings back into the page: the entered values and the messages.
@@ -283,12 +272,11 @@ async fn update(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageSettings,
     )
     .await?
@@ -302,11 +290,9 @@ async fn update(
         .update_practitioner(&member.staff(), id, &raw_record(&pairs), active)
         .await
     {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/practices/{slug}/practitioners/{id}?done=record"))
-                .into_response(),
-        ),
-        Err(DomainError::Invalid(refused)) => {
+        Ok(_) => go_to(&format!("/practices/{slug}/practitioners/{id}?done=record")),
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -315,6 +301,5 @@ async fn update(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }

@@ -5,19 +5,19 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use termin_domain::DomainError;
 use termin_domain::rights::Permission;
 use termin_domain::schedule::practitioner::RawPractitioner;
 
 use super::fields::{Errors, Field, Pairs, filled, value};
+use super::flow::{go_to, page_with_form, refused_input};
 use super::{Member, Nav, fail, submitter, viewer};
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::table::{Access, Routes, Verb};
+use crate::routes::table::Routes;
 use crate::session::{form_csrf_token, to_login};
 
 /// The colour a new calendar starts with (the domain's default).
@@ -26,19 +26,7 @@ const DEFAULT_COLOUR: &str = "#2f6fb0";
 const PATH: &str = "/practices/{slug}/practitioners";
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .method(
-            Verb::Get,
-            PATH,
-            Access::Staff(Permission::ViewCalendar),
-            get(page),
-        )
-        .method(
-            Verb::Post,
-            PATH,
-            Access::Staff(Permission::ManageSettings),
-            post(create),
-        )
+    page_with_form(PATH, get(page), Permission::ManageSettings, post(create))
 }
 
 /// The record fields of a practitioner form (new or edit), values from `pairs`.
@@ -160,12 +148,11 @@ async fn create(
     Path(slug): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageSettings,
     )
     .await?
@@ -177,12 +164,12 @@ async fn create(
         .create_practitioner(&member.staff(), &raw_record(&pairs))
         .await
     {
-        Ok(created) => Ok(Redirect::to(&format!(
+        Ok(created) => go_to(&format!(
             "/practices/{slug}/practitioners/{}?done=created",
             created.id
-        ))
-        .into_response()),
-        Err(DomainError::Invalid(refused)) => {
+        )),
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -191,6 +178,5 @@ async fn create(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }

@@ -5,13 +5,14 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use termin_domain::ids::VisitTypeId;
 use termin_domain::rights::Permission;
 use termin_domain::{DomainError, FieldErrors};
 
-use super::fields::{Pairs, ticked, value};
+use super::fields::{Pairs, ticked};
+use super::flow::{done_notice, go_to, refused_input};
 use super::visit_types::{VisitTypeForm, raw_visit_type, stored_pairs, visit_type_form};
 use super::{Member, Nav, fail, submitter, viewer};
 use crate::AppState;
@@ -55,11 +56,10 @@ async fn page(
         return Ok(to_login());
     };
     let id = path_id(&raw_id).map_err(fail(lang))?;
-    let notice = match done.done.as_deref() {
-        Some("created") => Some("schedule_pages.visit_type.done_created"),
-        Some(_) => Some("schedule_pages.saved"),
-        None => None,
-    };
+    let notice = done_notice(
+        done.done.as_deref(),
+        "schedule_pages.visit_type.done_created",
+    );
     render_page(&state, (lang, &headers), (&member, &slug, id), notice, None).await
 }
 
@@ -111,12 +111,11 @@ async fn update(
     Path((slug, raw_id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageSettings,
     )
     .await?
@@ -135,10 +134,9 @@ async fn update(
         Err(refused) => Err(DomainError::Invalid(refused)),
     };
     match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/practices/{slug}/visit-types/{id}?done=saved")).into_response(),
-        ),
-        Err(DomainError::Invalid(refused)) => {
+        Ok(_) => go_to(&format!("/practices/{slug}/visit-types/{id}?done=saved")),
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -148,6 +146,5 @@ async fn update(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use termin_app::schedule::{Practitioner, VisitType};
 use termin_domain::rights::Permission;
@@ -14,31 +14,20 @@ use termin_domain::schedule::visit_type::{Insurance, RawVisitType, VisitTypeDraf
 use termin_domain::{DomainError, FieldErrors};
 
 use super::fields::{Errors, Field, Pairs, filled, number, ticked, value};
+use super::flow::{go_to, page_with_form, refused_input};
 use super::{Member, Nav, fail, submitter, viewer};
 use crate::AppState;
 use crate::error::PageError;
 use crate::forms::values;
 use crate::i18n::{I18n, Lang, Texts};
 use crate::render;
-use crate::routes::table::{Access, Routes, Verb};
+use crate::routes::table::Routes;
 use crate::session::{form_csrf_token, to_login};
 
 const PATH: &str = "/practices/{slug}/visit-types";
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .method(
-            Verb::Get,
-            PATH,
-            Access::Staff(Permission::ViewCalendar),
-            get(page),
-        )
-        .method(
-            Verb::Post,
-            PATH,
-            Access::Staff(Permission::ManageSettings),
-            post(create),
-        )
+    page_with_form(PATH, get(page), Permission::ManageSettings, post(create))
 }
 
 /// A checkbox of a list.
@@ -378,12 +367,11 @@ async fn create(
     Path(slug): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let csrf = value(&pairs, "csrf");
     let Some(member) = submitter(
         &state,
         lang,
         &headers,
-        (&slug, &csrf),
+        (&slug, &pairs),
         Permission::ManageSettings,
     )
     .await?
@@ -400,12 +388,12 @@ async fn create(
         Err(refused) => Err(DomainError::Invalid(refused)),
     };
     match result {
-        Ok(created) => Ok(Redirect::to(&format!(
+        Ok(created) => go_to(&format!(
             "/practices/{slug}/visit-types/{}?done=created",
             created.id
-        ))
-        .into_response()),
-        Err(DomainError::Invalid(refused)) => {
+        )),
+        Err(err) => {
+            let refused = refused_input(lang, err)?;
             render_page(
                 &state,
                 (lang, &headers),
@@ -414,6 +402,5 @@ async fn create(
             )
             .await
         }
-        Err(err) => Err(fail(lang)(err)),
     }
 }
