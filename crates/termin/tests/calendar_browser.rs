@@ -108,7 +108,7 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// Runs `steps`; when one fails, saves a screenshot and the page's HTML under
-/// `target/screenshots/<name>.*` before the panic goes on.
+/// `target/screenshots/<name>.*` and closes the browser before the panic goes on.
 async fn with_screenshot(c: &Client, name: &str, steps: impl Future<Output = ()>) {
     let Err(panic) = AssertUnwindSafe(steps).catch_unwind().await else {
         return;
@@ -126,6 +126,8 @@ async fn with_screenshot(c: &Client, name: &str, steps: impl Future<Output = ()>
     if let Ok(html) = c.source().await {
         let _ = std::fs::write(dir.join(format!("{name}.html")), html);
     }
+    // Ends the browser too: killing chromedriver alone would leave Chromium running.
+    let _ = c.clone().close().await;
     std::panic::resume_unwind(panic);
 }
 
@@ -174,7 +176,14 @@ async fn first_sign_in(c: &Client, server: &TestServer) {
         Locator::XPath("//input[@id='code-email']/ancestor::form//button"),
     )
     .await;
-    c.wait().for_element(Locator::Id("code-sms")).await.unwrap();
+    // The next page, not the one still unloading: the e-mail step is gone.
+    wait_until(
+        c,
+        "the e-mail step to be done",
+        "return !document.getElementById('code-email') && !!document.getElementById('code-sms')",
+        vec![],
+    )
+    .await;
     let sms_code = server.latest_code("sms", OWNER_PHONE).await;
     type_into(c, "code-sms", &sms_code).await;
     click(
@@ -188,7 +197,8 @@ async fn first_sign_in(c: &Client, server: &TestServer) {
 /// Runs `script` until it returns `true` (at most ten seconds).
 async fn wait_until(c: &Client, what: &str, script: &str, args: Vec<Value>) {
     for _ in 0..100 {
-        if c.execute(script, args.clone()).await.unwrap() == json!(true) {
+        // An error (a page still loading) counts as "not yet".
+        if c.execute(script, args.clone()).await.ok() == Some(json!(true)) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -530,10 +540,8 @@ async fn staff_book_move_and_cancel_an_appointment_in_the_calendar_grid() {
         assert!(summary.contains("10:00"), "{summary}");
         type_into(c, "cal-e-reason", "Praxis geschlossen").await;
         click(c, Locator::Css("#cal-edit button[data-action='cancel']")).await;
-        let cancelled = wait_for_appointment(&owner, &id, "cancelled", |a| {
-            a["status"] == "cancelled"
-        })
-        .await;
+        let cancelled =
+            wait_for_appointment(&owner, &id, "cancelled", |a| a["status"] == "cancelled").await;
         assert_eq!(cancelled["cancel_reason"], "Praxis geschlossen");
         wait_until(
             c,

@@ -109,9 +109,17 @@ async fn choosing_a_practitioner_and_the_day_view_narrow_the_list() {
         .await;
     assert_eq!(only_b.status, 200);
     let body = html(&only_b);
-    assert!(body.contains("<th scope=\"col\">Dr. Ben Roth</th>"), "{body}");
-    assert!(!body.contains("<th scope=\"col\">Dr. Anna Weber</th>"), "{body}");
+    assert!(
+        body.contains("<th scope=\"col\">Dr. Ben Roth</th>"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("<th scope=\"col\">Dr. Anna Weber</th>"),
+        "{body}"
+    );
     assert!(!body.contains("Jürgen Müller"), "{body}");
+    assert!(body.contains(&format!("value=\"{}\" checked>", cal.dr_b)));
+    assert!(body.contains(&format!("value=\"{}\">", cal.dr_a)));
     assert!(body.contains("Mo, 30.03.2026"));
     assert!(!body.contains("Di, 31.03.2026"), "one day only");
     assert!(
@@ -178,7 +186,10 @@ async fn another_practices_calendar_is_not_found() {
         404
     );
     assert_eq!(
-        owner.get("/practices/no-such-practice/calendar").await.status,
+        owner
+            .get("/practices/no-such-practice/calendar")
+            .await
+            .status,
         404
     );
 }

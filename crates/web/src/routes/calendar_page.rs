@@ -9,11 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
+use jiff::Timestamp;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
-use termin_app::schedule::{Absence, AppointmentView, Practitioner, Range, Staff};
+use termin_app::Services;
+use termin_app::schedule::{Absence, AppointmentView, Practitioner, Range, Staff, VisitType};
+use termin_domain::DomainError;
 use termin_domain::rights::Permission;
 
 use crate::AppState;
@@ -108,7 +110,7 @@ impl Choice {
     }
 }
 
-/// A practitioner the member may see, and whether their column is shown.
+/// A practitioner the member may see, and whether their column is shown (ticked).
 struct Column {
     id: String,
     name: String,
@@ -187,7 +189,9 @@ fn day_label(t: &Texts<'_>, lang: Lang, date: Date) -> String {
 }
 
 fn clock(at: Timestamp, zone: &TimeZone) -> String {
-    at.to_zoned_datetime(zone.clone()).strftime("%H:%M").to_string()
+    at.to_zoned_datetime(zone.clone())
+        .strftime("%H:%M")
+        .to_string()
 }
 
 /// The instants a day of the practice's zone runs between (23 or 25 hours on DST days).
@@ -229,6 +233,89 @@ fn absence_notes(
         .collect()
 }
 
+/// The appointments, visit types and absences of the days shown.
+#[derive(Default)]
+struct Week {
+    appointments: Vec<AppointmentView>,
+    visit_types: Vec<VisitType>,
+    absences: Vec<Absence>,
+}
+
+impl Week {
+    async fn load(
+        services: &Services,
+        staff: &Staff<'_>,
+        first: Date,
+        last: Date,
+    ) -> Result<Self, DomainError> {
+        let range = Range {
+            from: Some(first.to_string()),
+            to: Some(last.to_string()),
+            ..Range::default()
+        };
+        Ok(Self {
+            appointments: services.appointments(staff, &range).await?,
+            visit_types: services.visit_types(staff).await?,
+            absences: services.absences(staff, first, last).await?,
+        })
+    }
+
+    fn item(&self, view: &AppointmentView, zone: &TimeZone) -> Item {
+        let a = &view.appointment;
+        Item {
+            id: a.id.to_string(),
+            time: format!("{}–{}", clock(a.start, zone), clock(a.end, zone)),
+            patient: format!("{} {}", view.patient_given_name, view.patient_family_name),
+            visit_type: self
+                .visit_types
+                .iter()
+                .find(|v| v.id == a.visit_type_id)
+                .map(|v| v.draft.name.clone())
+                .unwrap_or_default(),
+            status: a.status.as_str(),
+            status_key: format!("calendar.status_{}", a.status.as_str()),
+        }
+    }
+
+    /// The table's rows: per day, per shown practitioner, absences and appointments.
+    fn rows(
+        &self,
+        (t, lang): (&Texts<'_>, Lang),
+        zone: &TimeZone,
+        today: Date,
+        days: &[Date],
+        shown: &[&Practitioner],
+    ) -> Vec<Day> {
+        days.iter()
+            .map(|&date| Day {
+                label: day_label(t, lang, date),
+                today: date == today,
+                cells: shown
+                    .iter()
+                    .map(|p| Cell {
+                        absences: absence_notes(
+                            &self.absences,
+                            p,
+                            date,
+                            zone,
+                            t.get("calendar.all_day"),
+                        ),
+                        items: self
+                            .appointments
+                            .iter()
+                            .filter(|v| {
+                                v.appointment.practitioner_id == p.id
+                                    && zone.to_datetime(v.appointment.start).date() == date
+                            })
+                            .map(|v| self.item(v, zone))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 async fn page(
     State(state): State<AppState>,
     lang: Lang,
@@ -251,7 +338,7 @@ async fn page(
     let mut choice = Choice::parse(&query, today);
     let days = choice.days();
     let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
-        return Err(err(termin_domain::DomainError::NotFound));
+        return Err(err(DomainError::NotFound));
     };
     let practitioners: Vec<Practitioner> = state
         .services
@@ -271,65 +358,15 @@ async fn page(
             choice.practitioners.is_empty() || choice.practitioners.contains(&p.id.to_string())
         })
         .collect();
-    let range = Range {
-        from: Some(first.to_string()),
-        to: Some(last.to_string()),
-        ..Range::default()
-    };
-    let (appointments, visit_types, absences) = if shown.is_empty() {
-        (Vec::new(), Vec::new(), Vec::new())
+    let week = if shown.is_empty() {
+        Week::default()
     } else {
-        (
-            state
-                .services
-                .appointments(&staff, &range)
-                .await
-                .map_err(err)?,
-            state.services.visit_types(&staff).await.map_err(err)?,
-            state
-                .services
-                .absences(&staff, first, last)
-                .await
-                .map_err(err)?,
-        )
+        Week::load(&state.services, &staff, first, last)
+            .await
+            .map_err(err)?
     };
     let t = I18n::global().texts(lang);
-    let item = |view: &AppointmentView| {
-        let a = &view.appointment;
-        Item {
-            id: a.id.to_string(),
-            time: format!("{}–{}", clock(a.start, &zone), clock(a.end, &zone)),
-            patient: format!("{} {}", view.patient_given_name, view.patient_family_name),
-            visit_type: visit_types
-                .iter()
-                .find(|v| v.id == a.visit_type_id)
-                .map(|v| v.draft.name.clone())
-                .unwrap_or_default(),
-            status: a.status.as_str(),
-            status_key: format!("calendar.status_{}", a.status.as_str()),
-        }
-    };
-    let days_view: Vec<Day> = days
-        .iter()
-        .map(|&date| Day {
-            label: day_label(&t, lang, date),
-            today: date == today,
-            cells: shown
-                .iter()
-                .map(|p| Cell {
-                    absences: absence_notes(&absences, p, date, &zone, t.get("calendar.all_day")),
-                    items: appointments
-                        .iter()
-                        .filter(|v| {
-                            v.appointment.practitioner_id == p.id
-                                && zone.to_datetime(v.appointment.start).date() == date
-                        })
-                        .map(item)
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect();
+    let rows = week.rows((&t, lang), &zone, today, &days, &shown);
     let heading = if first == last {
         day_label(&t, lang, first)
     } else {
@@ -360,7 +397,7 @@ async fn page(
             .map(|p| Column {
                 id: p.id.to_string(),
                 name: p.draft.name.clone(),
-                chosen: choice.practitioners.contains(&p.id.to_string()),
+                chosen: shown.iter().any(|s| s.id == p.id),
             })
             .collect(),
         shown: shown.iter().map(|p| p.draft.name.clone()).collect(),
@@ -369,7 +406,7 @@ async fn page(
             .map(|p| p.id.to_string())
             .collect::<Vec<_>>()
             .join(","),
-        days: days_view,
+        days: rows,
         may_manage: staff.has(Permission::ManageAppointments),
         slug,
     };
