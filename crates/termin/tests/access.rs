@@ -125,7 +125,7 @@ async fn own_ids(owner: &Browser) -> Vec<(&'static str, String)> {
     let cal = termin_testkit::calendar::set_up(owner).await;
     let booked = cal
         .book(
-            &owner,
+            owner,
             &cal.dr_a,
             &format!("{}T09:00", termin_testkit::calendar::MONDAY),
         )
