@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod booking;
 pub mod delivery;
 pub mod invitations;
 pub mod lockouts;

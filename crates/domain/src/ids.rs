@@ -69,6 +69,11 @@ id_type!(
     AbsenceId
 );
 
+id_type!(
+    /// A patient's online booking: a held slot until confirmed by the SMS code.
+    BookingId
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id")]
 pub struct InvalidId;

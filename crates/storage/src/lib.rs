@@ -48,8 +48,9 @@ pub use orgs::{NewOrganization, Organization};
 pub use outbox::{ClaimedMessage, DeliveryState, DeliveryStatus};
 pub use passkeys::{Ceremony, NewPasskey, PasskeyRecord};
 pub use practice::{
-    Absence, Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Patient,
-    PatientQuery, PatientVisibility, PracticeData, PracticeTx, Practitioner, Reschedule, VisitType,
+    Absence, Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, NewHold,
+    Patient, PatientQuery, PatientVisibility, PendingBooking, PracticeData, PracticeTx,
+    Practitioner, Reschedule, VisitType,
 };
 pub use sessions::{NewSession, SessionRecord};
 pub use tx::Tx;

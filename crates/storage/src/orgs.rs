@@ -114,6 +114,16 @@ impl Store {
         .map(org_from_row)
         .transpose()
     }
+
+    pub async fn organization(&self, org: OrgId) -> StoreResult<Option<Organization>> {
+        sqlx::query("SELECT id, slug, name, time_zone, created_at FROM organizations WHERE id = $1")
+            .bind(org.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(org_from_row)
+            .transpose()
+    }
 }
 
 impl Tx {

@@ -123,6 +123,7 @@ fn booking(p: &Practice, span: Span) -> NewAppointment<'static> {
         source: "staff",
         actor: None,
         now: test_epoch(),
+        hold: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn concrete(pattern: &str) -> String {
     pattern
         .replace("{slug}", SLUG)
         .replace("{user_id}", SOME_ID)
+        .replace("{booking_id}", SOME_ID)
         .replace("{id}", SOME_ID)
         .replace("{token}", &"ab".repeat(32))
         .replace("{name}", "app.js")

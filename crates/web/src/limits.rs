@@ -56,10 +56,11 @@ impl Default for HttpLimits {
 }
 
 /// Paths whose state-changing requests are limited strictly: where guessing happens.
-const STRICT_PREFIXES: [&str; 9] = [
+const STRICT_PREFIXES: [&str; 10] = [
     "/api/v1/auth/",
     "/api/v1/invitations/accept",
     "/api/v1/public/",
+    "/api/v1/manage/",
     "/login",
     "/reset",
     "/not-me/",

@@ -173,13 +173,20 @@ impl Services {
             .ok_or(DomainError::InvalidCode)?;
         // Hash before the transaction: the expensive part must not hold the write lock.
         let phc = self.hasher.hash(new_password).await?;
+        // Read before the transaction: a pool read while holding a write transaction can
+        // starve the pool (every connection waiting for the lock this one holds).
+        let totp = if method == Method::Totp {
+            self.store.totp_secrets(user.id).await?.active
+        } else {
+            None
+        };
         let mut tx = self.store.begin().await?;
         let factor_ok = match method {
             Method::Sms => match (&attempt.code_hash, normalize_presented(code)) {
                 (Some(hash), Some(code)) => hash.matches(&code),
                 _ => false,
             },
-            Method::Totp => match self.store.totp_secrets(user.id).await?.active {
+            Method::Totp => match totp {
                 Some(secret) => {
                     let secret = TotpSecret::from_base32(&secret).map_err(DomainError::internal)?;
                     match secret.matching_step(code, now) {

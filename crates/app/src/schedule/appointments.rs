@@ -281,6 +281,7 @@ impl Services {
                 source: "staff",
                 actor: Some(staff.session.user_id),
                 now,
+                hold: None,
             })
             .await?;
         booking_outcome(booking)?;
@@ -596,6 +597,15 @@ impl Services {
             ));
         }
         let now = self.clock.now();
+        // Read before the transaction: a pool read while holding a write transaction can
+        // starve SQLite's pool (every connection waiting for the lock this one holds).
+        let patient = if cancellation.notify.unwrap_or(true) && current.start > now {
+            self.practice_data(staff)
+                .patient(current.patient_id, &termin_storage::PatientVisibility::All)
+                .await?
+        } else {
+            None
+        };
         let mut tx = self.store.begin().await?;
         let mut practice = tx.practice(staff.org());
         if !practice
@@ -610,22 +620,15 @@ impl Services {
         {
             return Err(cancelled());
         }
-        let notify = cancellation.notify.unwrap_or(true) && current.start > now;
-        if notify {
-            let patient = self
-                .practice_data(staff)
-                .patient(current.patient_id, &termin_storage::PatientVisibility::All)
-                .await?;
-            if let Some(patient) = patient {
-                let when = current
-                    .start
-                    .to_zoned_datetime(staff.zone())
-                    .strftime("%d.%m.%Y %H:%M")
-                    .to_string();
-                let practice_name = &staff.acting.membership.org_name;
-                for message in cancellation_messages(&patient, practice_name, &when, reason) {
-                    tx.enqueue_message(&message, now).await?;
-                }
+        if let Some(patient) = &patient {
+            let when = current
+                .start
+                .to_zoned_datetime(staff.zone())
+                .strftime("%d.%m.%Y %H:%M")
+                .to_string();
+            let practice_name = &staff.acting.membership.org_name;
+            for message in cancellation_messages(patient, practice_name, &when, reason) {
+                tx.enqueue_message(&message, now).await?;
             }
         }
         self.audit(

@@ -9,7 +9,7 @@ mod absences;
 mod appointments;
 mod patients;
 mod practitioners;
-mod slots;
+pub(crate) mod slots;
 mod visit_types;
 
 pub use absences::{AbsenceInput, NewAbsence};

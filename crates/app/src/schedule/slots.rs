@@ -39,10 +39,15 @@ pub(crate) struct SlotInputs<'a> {
     pub to: Date,
     pub earliest: Timestamp,
     pub latest: Timestamp,
+    /// For the holds of patients' bookings still open.
+    pub now: Timestamp,
+    /// Whether appointments and holds block (false: opening hours and absences only, to
+    /// tell "not a bookable time" from "taken").
+    pub with_bookings: bool,
 }
 
-/// Free slots of `practitioners` for the visit type: their appointments (with buffers) and
-/// absences are read from `data` and handed to the engine.
+/// Free slots of `practitioners` for the visit type: their appointments (with buffers),
+/// patients' open holds and absences are read from `data` and handed to the engine.
 pub(crate) async fn compute(
     data: PracticeData<'_>,
     inputs: &SlotInputs<'_>,
@@ -57,9 +62,14 @@ pub(crate) async fn compute(
     let range_end = day_start(inputs.to.tomorrow().map_err(DomainError::internal)?)?;
     let ids: Vec<PractitionerId> = inputs.practitioners.iter().map(|p| p.id).collect();
     let mut blocked: HashMap<PractitionerId, Vec<Span>> = HashMap::new();
+    let calendars_of = if inputs.with_bookings {
+        ids.clone()
+    } else {
+        Vec::new()
+    };
     for appointment in data
         .appointments(&AppointmentFilter {
-            practitioners: ids.clone(),
+            practitioners: calendars_of.clone(),
             from: range_start,
             to: range_end,
             include_cancelled: false,
@@ -71,6 +81,12 @@ pub(crate) async fn compute(
             .entry(appointment.practitioner_id)
             .or_default()
             .push(appointment.block);
+    }
+    for (practitioner, span) in data
+        .holds(&calendars_of, range_start, range_end, inputs.now)
+        .await?
+    {
+        blocked.entry(practitioner).or_default().push(span);
     }
     for absence in data.absences(inputs.from, inputs.to).await? {
         let spans = absence.plan.spans(zone, inputs.from, inputs.to);
@@ -175,6 +191,8 @@ impl Services {
                 to,
                 earliest: self.clock.now(),
                 latest: Timestamp::MAX,
+                now: self.clock.now(),
+                with_bookings: true,
             },
         )
         .await

@@ -4,6 +4,7 @@
 
 pub mod absence;
 pub mod appointment;
+pub mod booking;
 pub mod hours;
 pub mod patient;
 pub mod practitioner;

@@ -1,13 +1,16 @@
 //! Appointments, their history, and the one guarantee the calendar rests on: two occupying
-//! appointments of one practitioner never overlap (buffers included) unless a user with the
-//! overbook right explicitly overbooks. The check and the write happen under the
+//! appointments of one practitioner never overlap (buffers included), nor an appointment
+//! and a patient's unexpired hold, unless a user with the overbook right explicitly
+//! overbooks. The check and the write happen under the
 //! practitioner's lock in one transaction, so the guarantee holds under concurrency, on both
 //! backends and across instances sharing a database.
 
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use termin_domain::ids::{AppointmentId, PatientId, PractitionerId, UserId, VisitTypeId};
+use termin_domain::ids::{
+    AppointmentId, BookingId, PatientId, PractitionerId, UserId, VisitTypeId,
+};
 use termin_domain::schedule::appointment::AppointmentStatus;
 use termin_domain::schedule::span::Span;
 
@@ -54,6 +57,8 @@ pub struct NewAppointment<'a> {
     pub source: &'a str,
     pub actor: Option<UserId>,
     pub now: Timestamp,
+    /// The patient's hold this appointment confirms (its own hold does not count as taken).
+    pub hold: Option<BookingId>,
 }
 
 /// A new time (and possibly calendar) for an appointment.
@@ -246,22 +251,32 @@ impl PracticeData<'_> {
 impl PracticeTx<'_> {
     /// Whether an occupying appointment of `practitioner` other than `except` overlaps
     /// `block`. Call under the practitioner's lock.
-    async fn taken(
+    /// Whether an occupying appointment (other than `except`) or an unexpired hold (other
+    /// than `except_hold`) of `practitioner` overlaps `block`. Call under the
+    /// practitioner's lock.
+    pub(crate) async fn taken(
         &mut self,
         practitioner: PractitionerId,
         block: &Span,
         except: Option<AppointmentId>,
+        except_hold: Option<BookingId>,
+        now: Timestamp,
     ) -> StoreResult<bool> {
         let found = sqlx::query(
             "SELECT id FROM appointments WHERE org_id = $1 AND practitioner_id = $2 \
              AND status <> 'cancelled' AND block_start < $3 AND block_end > $4 AND id <> $5 \
-             LIMIT 1",
+             UNION ALL \
+             SELECT id FROM bookings WHERE org_id = $1 AND practitioner_id = $2 \
+             AND status = 'pending' AND expires_at > $6 AND block_start < $3 AND block_end > $4 \
+             AND id <> $7 LIMIT 1",
         )
         .bind(self.org.to_string())
         .bind(practitioner.to_string())
         .bind(to_db(block.end))
         .bind(to_db(block.start))
         .bind(except.map(|e| e.to_string()).unwrap_or_default())
+        .bind(to_db(now))
+        .bind(except_hold.map(|e| e.to_string()).unwrap_or_default())
         .fetch_optional(&mut *self.tx.inner)
         .await?;
         Ok(found.is_some())
@@ -272,7 +287,11 @@ impl PracticeTx<'_> {
         if !self.lock_practitioner(new.practitioner_id).await? {
             return Ok(Booking::NotFound);
         }
-        if !new.overbook && self.taken(new.practitioner_id, &new.block, None).await? {
+        if !new.overbook
+            && self
+                .taken(new.practitioner_id, &new.block, None, new.hold, new.now)
+                .await?
+        {
             return Ok(Booking::SlotTaken);
         }
         sqlx::query(
@@ -346,7 +365,13 @@ impl PracticeTx<'_> {
         }
         if !to.overbook
             && self
-                .taken(to.practitioner_id, &to.block, Some(appointment.id))
+                .taken(
+                    to.practitioner_id,
+                    &to.block,
+                    Some(appointment.id),
+                    None,
+                    now,
+                )
                 .await?
         {
             return Ok(Booking::SlotTaken);

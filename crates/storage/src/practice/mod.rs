@@ -6,6 +6,7 @@
 
 mod absences;
 mod appointments;
+mod bookings;
 mod patients;
 mod practitioners;
 mod visit_types;
@@ -17,6 +18,7 @@ pub use absences::Absence;
 pub use appointments::{
     Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Reschedule,
 };
+pub use bookings::{NewHold, PendingBooking};
 pub use patients::{Patient, PatientQuery, PatientVisibility};
 pub use practitioners::Practitioner;
 pub use visit_types::VisitType;

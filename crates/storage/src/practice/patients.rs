@@ -286,6 +286,28 @@ impl PracticeTx<'_> {
         .collect()
     }
 
+    /// Patients with these folded names and this birth date, for matching an online
+    /// booking to a record (the caller compares phone and e-mail).
+    pub async fn patients_named(
+        &mut self,
+        keys: &termin_domain::schedule::patient::SearchKeys,
+        birth_date: jiff::civil::Date,
+    ) -> StoreResult<Vec<Patient>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND family_key = $2 \
+             AND given_key = $3 AND birth_date = $4 ORDER BY created_at, id"
+        )))
+        .bind(self.org.to_string())
+        .bind(&keys.family_key)
+        .bind(&keys.given_key)
+        .bind(birth_date.to_string())
+        .fetch_all(&mut *self.tx.inner)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
     pub async fn insert_patient(
         &mut self,
         patient: PatientId,

@@ -8,10 +8,12 @@ mod health;
 mod home;
 mod invitations;
 mod login_pages;
+mod manage_page;
 mod network;
 mod passkeys;
 mod practice_security;
 mod protection;
+mod public_booking;
 mod reauth;
 mod recovery;
 pub mod redirect;
@@ -42,6 +44,8 @@ pub fn all() -> Routes {
         .merge(reauth::routes())
         .merge(users::routes())
         .merge(schedule::routes())
+        .merge(public_booking::routes())
+        .merge(manage_page::routes())
         .merge(schedule_pages::routes())
         .merge(network::routes())
         .merge(audit::routes())
