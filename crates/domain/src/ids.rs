@@ -73,6 +73,10 @@ id_type!(
     /// A patient's online booking: a held slot until confirmed by the SMS code.
     BookingId
 );
+id_type!(
+    /// A freed time offered to the first patients on the waiting list.
+    WaitingOfferId
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id")]

@@ -63,7 +63,23 @@ fn stored(row: &AnyRow) -> StoreResult<StoredEntry> {
     })
 }
 
-const COLUMNS: &str = "seq, at, actor_id, action, target, source, outcome, prev_hash, hash";
+pub(crate) const COLUMNS: &str =
+    "seq, at, actor_id, action, target, source, outcome, prev_hash, hash";
+
+/// An entry as read back (selected with [`COLUMNS`]).
+pub(crate) fn entry(row: &AnyRow) -> StoreResult<AuditEntry> {
+    let entry = stored(row)?;
+    Ok(AuditEntry {
+        seq: entry.seq,
+        at: from_db(entry.at)?,
+        actor_id: entry.actor_id,
+        action: entry.action,
+        target: entry.target,
+        source: entry.source,
+        outcome: entry.outcome,
+        hash: entry.hash,
+    })
+}
 
 impl Tx {
     /// Appends an entry to `org`'s chain.
@@ -188,21 +204,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let entry = stored(row)?;
-                Ok(AuditEntry {
-                    seq: entry.seq,
-                    at: from_db(entry.at)?,
-                    actor_id: entry.actor_id,
-                    action: entry.action,
-                    target: entry.target,
-                    source: entry.source,
-                    outcome: entry.outcome,
-                    hash: entry.hash,
-                })
-            })
-            .collect()
+        rows.iter().map(entry).collect()
     }
 
     /// Removes `org`'s entries older than `before`, whole from the start of the chain, and

@@ -48,10 +48,12 @@ pub use orgs::{NewOrganization, Organization};
 pub use outbox::{ClaimedMessage, DeliveryState, DeliveryStatus};
 pub use passkeys::{Ceremony, NewPasskey, PasskeyRecord};
 pub use practice::{
-    Absence, Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, NewHold,
-    Patient, PatientQuery, PatientVisibility, PendingBooking, PracticeData, PracticeTx,
-    Practitioner, Reschedule, VisitType,
+    Absence, AnonymisedRecord, Appointment, AppointmentChange, AppointmentFilter, Booking,
+    DueReminder, ErasedCounts, NewAppointment, NewHold, Patient, PatientBooking, PatientQuery,
+    PatientVisibility, PendingBooking, PracticeData, PracticeTx, Practitioner, ReminderOutcome,
+    ReminderState, Reschedule, VisitType,
 };
+pub use practice::{FreedTime, Joined, OfferLink, WaitingCandidate, WaitingEntry, WaitingOffer};
 pub use sessions::{NewSession, SessionRecord};
 pub use tx::Tx;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};

@@ -22,7 +22,16 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    fn parse(raw: &str) -> StoreResult<Self> {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(raw: &str) -> StoreResult<Self> {
         Ok(match raw {
             "pending" => Self::Pending,
             "sending" => Self::Sending,

@@ -19,8 +19,8 @@ use termin_domain::schedule::practitioner::{PractitionerDraft, RawPractitioner};
 use termin_domain::schedule::span::Span;
 use termin_domain::schedule::visit_type::{RawVisitType, VisitTypeDraft};
 use termin_storage::{
-    AppointmentFilter, Booking, NewAppointment, NewOrganization, PatientQuery, PatientVisibility,
-    Store,
+    AnonymisedRecord, AppointmentFilter, Booking, NewAppointment, NewOrganization, PatientQuery,
+    PatientVisibility, Store,
 };
 use termin_testkit::{TestBackend, TestDb, on_both_backends, test_epoch};
 
@@ -29,6 +29,7 @@ on_both_backends!(
     concurrent_bookings_of_one_slot_yield_one_appointment,
     names_are_found_whatever_the_spelling,
     a_member_sees_only_patients_of_their_calendars,
+    erasing_a_patient_leaves_another_practice_untouched,
 );
 
 struct Practice {
@@ -418,4 +419,92 @@ async fn a_member_sees_only_patients_of_their_calendars(db: &TestDb) {
         .unwrap();
     tx.commit().await.unwrap();
     assert!(data.patient(mine, &narrow(vec![])).await.unwrap().is_some());
+}
+
+/// The appointments of a practice's calendar in March and April 2026.
+async fn listed(store: &Store, p: &Practice) -> Vec<termin_storage::Appointment> {
+    store
+        .practice(p.org)
+        .appointments(&AppointmentFilter {
+            practitioners: vec![p.practitioner],
+            from: test_epoch(),
+            to: test_epoch() + SignedDuration::from_hours(24 * 30),
+            include_cancelled: true,
+            patient: None,
+        })
+        .await
+        .unwrap()
+}
+
+async fn erasing_a_patient_leaves_another_practice_untouched(db: &TestDb) {
+    let store = db.store().await;
+    let ours = practice(&store, "praxis-am-see").await;
+    let theirs = practice(&store, "praxis-nord").await;
+    let mut tx = store.begin().await.unwrap();
+    for p in [&ours, &theirs] {
+        assert_eq!(
+            tx.practice(p.org)
+                .book(&booking(p, nine_o_clock()))
+                .await
+                .unwrap(),
+            Booking::Done
+        );
+    }
+    tx.commit().await.unwrap();
+
+    // Through their handle our patient does not exist: nothing to erase or anonymise.
+    let mut tx = store.begin().await.unwrap();
+    let mut seen = tx.practice(theirs.org);
+    assert_eq!(seen.erase_patient(ours.patient).await.unwrap(), None);
+    let placeholder = AnonymisedRecord {
+        given_name: "Patient",
+        family_name: "#x",
+        birth_date: jiff::civil::date(1970, 1, 1),
+    };
+    assert_eq!(
+        seen.anonymise_patient(ours.patient, &placeholder, test_epoch())
+            .await
+            .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(listed(&store, &ours).await.len(), 1);
+
+    let mut tx = store.begin().await.unwrap();
+    let erased = tx
+        .practice(ours.org)
+        .erase_patient(ours.patient)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(erased.appointments, 1);
+
+    let data = store.practice(ours.org);
+    assert!(
+        data.patient(ours.patient, &PatientVisibility::All)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(listed(&store, &ours).await.is_empty());
+    assert!(data.patient_changes(ours.patient).await.unwrap().is_empty());
+
+    // Theirs, with the same name and birth date, keeps record, appointment and history.
+    let kept = store.practice(theirs.org);
+    let record = kept
+        .patient(theirs.patient, &PatientVisibility::All)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.draft.family_name, "Müller");
+    let appointments = listed(&store, &theirs).await;
+    assert_eq!(appointments.len(), 1);
+    assert_eq!(
+        kept.appointment_history(appointments[0].id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

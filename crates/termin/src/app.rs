@@ -150,6 +150,9 @@ pub fn services(store: Store, clock: Arc<dyn Clock>) -> Services {
 
 /// How often the outbox is checked for due messages.
 const DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often each instance looks for due reminders, and how many it takes at a time.
+const REMINDER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+const REMINDER_BATCH: u32 = 200;
 
 /// The outbox worker with the configured transports (the `file` transport by default).
 fn deliverer(
@@ -307,6 +310,19 @@ impl App {
             let _ = stopped.changed().await;
         }));
         let services = self.services.clone();
+        // Due reminders into the outbox, on every instance (each is claimed once).
+        let reminders = tokio::spawn(async move {
+            let mut every = tokio::time::interval(REMINDER_INTERVAL);
+            loop {
+                every.tick().await;
+                match services.send_due_reminders(REMINDER_BATCH).await {
+                    Ok(0) => {}
+                    Ok(queued) => tracing::info!(queued, "appointment reminders queued"),
+                    Err(err) => tracing::warn!(error = %err, "could not queue reminders"),
+                }
+            }
+        });
+        let services = self.services.clone();
         let audit_retention = self.settings.audit_retention;
         let pruner = tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -314,6 +330,15 @@ impl App {
                 hourly.tick().await;
                 if let Err(err) = services.prune_sign_in_failures().await {
                     tracing::warn!(error = %err, "could not prune old sign-in failures");
+                }
+                match services
+                    .store
+                    .prune_expired_bookings(services.clock.now())
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "expired booking holds removed"),
+                    Err(err) => tracing::warn!(error = %err, "could not prune expired holds"),
                 }
                 match services.prune_audit(audit_retention).await {
                     Ok(0) => {}
@@ -349,6 +374,7 @@ impl App {
         }
         watcher.abort();
         pruner.abort();
+        reminders.abort();
         // The outbox worker finishes the message in hand (its lease protects the rest).
         let _ = stop_delivery.send(());
         let _ = delivery.await;

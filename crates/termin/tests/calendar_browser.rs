@@ -10,208 +10,18 @@
     reason = "test helpers: a failed step must fail the test"
 )]
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-use futures_util::FutureExt;
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use termin_testkit::calendar::{self, MONDAY};
-use termin_testkit::{FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, OWNER_PHONE, TestServer};
-
-/// chromedriver on a free port with a headless Chromium; `None` (test skipped) when not
-/// installed and `TERMIN_TEST_REQUIRE_BROWSER` is not `1`.
-struct Browser {
-    driver: Child,
-    client: Client,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn start() -> Option<Self> {
-        let installed = std::path::Path::new("/usr/bin/chromedriver").exists()
-            && std::path::Path::new("/usr/bin/chromium").exists();
-        if !installed {
-            if std::env::var("TERMIN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!("TERMIN_TEST_REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
-            }
-            eprintln!("SKIPPED: chromium and chromedriver are not installed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let profile = tempfile::tempdir().unwrap();
-        let mut caps = serde_json::Map::new();
-        caps.insert("acceptInsecureCerts".into(), json!(true));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                    "--ignore-certificate-errors", "--lang=de-DE", "--window-size=1600,1200",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }),
-        );
-        let mut client = None;
-        for _ in 0..50 {
-            match ClientBuilder::rustls()
-                .expect("rustls client")
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => {
-                    client = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-        Some(Self {
-            driver,
-            client: client.expect("chromedriver answers"),
-            _profile: profile,
-        })
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-fn screenshot_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-        .join("screenshots")
-}
-
-/// Runs `steps`; when one fails, saves a screenshot and the page's HTML under
-/// `target/screenshots/<name>.*` and closes the browser before the panic goes on.
-async fn with_screenshot(c: &Client, name: &str, steps: impl Future<Output = ()>) {
-    let Err(panic) = AssertUnwindSafe(steps).catch_unwind().await else {
-        return;
-    };
-    let dir = screenshot_dir();
-    let _ = std::fs::create_dir_all(&dir);
-    match c.screenshot().await {
-        Ok(png) => {
-            let path = dir.join(format!("{name}.png"));
-            let _ = std::fs::write(&path, png);
-            eprintln!("screenshot saved to {}", path.display());
-        }
-        Err(e) => eprintln!("no screenshot: {e}"),
-    }
-    if let Ok(html) = c.source().await {
-        let _ = std::fs::write(dir.join(format!("{name}.html")), html);
-    }
-    // Ends the browser too: killing chromedriver alone would leave Chromium running.
-    let _ = c.clone().close().await;
-    std::panic::resume_unwind(panic);
-}
-
-async fn click(c: &Client, locator: Locator<'_>) {
-    c.find(locator).await.unwrap().click().await.unwrap();
-}
-
-async fn type_into(c: &Client, id: &str, text: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-async fn value_of(c: &Client, id: &str) -> String {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-async fn wait_for_path(c: &Client, server: &TestServer, path: &str) {
-    c.wait()
-        .for_url(&url::Url::parse(&server.url(path)).unwrap())
-        .await
-        .unwrap();
-}
-
-/// The owner's first sign-in through the login page: password, then the codes to e-mail
-/// and phone from the outbox (as `tests/browser.rs` does).
-async fn first_sign_in(c: &Client, server: &TestServer) {
-    c.goto(&server.url("/login")).await.unwrap();
-    type_into(c, "email", OWNER_EMAIL).await;
-    type_into(c, "password", OWNER_PASSWORD).await;
-    click(c, Locator::Css("form[action='/login'] button")).await;
-    wait_for_path(c, server, "/login/verify").await;
-    let email_code = server.latest_code("email", OWNER_EMAIL).await;
-    type_into(c, "code-email", &email_code).await;
-    click(
-        c,
-        Locator::XPath("//input[@id='code-email']/ancestor::form//button"),
-    )
-    .await;
-    // The next page, not the one still unloading: the e-mail step is gone.
-    wait_until(
-        c,
-        "the e-mail step to be done",
-        "return !document.getElementById('code-email') && !!document.getElementById('code-sms')",
-        vec![],
-    )
-    .await;
-    let sms_code = server.latest_code("sms", OWNER_PHONE).await;
-    type_into(c, "code-sms", &sms_code).await;
-    click(
-        c,
-        Locator::XPath("//input[@id='code-sms']/ancestor::form//button"),
-    )
-    .await;
-    wait_for_path(c, server, "/app").await;
-}
-
-/// Runs `script` until it returns `true` (at most ten seconds).
-async fn wait_until(c: &Client, what: &str, script: &str, args: Vec<Value>) {
-    for _ in 0..100 {
-        // An error (a page still loading) counts as "not yet".
-        if c.execute(script, args.clone()).await.ok() == Some(json!(true)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let live = c
-        .execute(
-            "return document.getElementById('cal-live').textContent",
-            vec![],
-        )
-        .await
-        .unwrap_or_default();
-    panic!("timed out waiting for {what}; live region: {live}");
-}
+use termin_testkit::webdriver::{
+    Chromium, click, first_sign_in, type_into, value_of, wait_until, with_screenshot,
+};
+use termin_testkit::{FIREFOX, TestServer};
 
 /// Waits until the appointment's grid button reads `needle` (it is drawn anew after every
 /// answer of the API).
@@ -328,20 +138,11 @@ async fn appointment(c: &Client, id: &str) -> Element {
         .unwrap()
 }
 
-async fn live_text(c: &Client) -> String {
-    c.find(Locator::Id("cal-live"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_book_move_and_cancel_an_appointment_in_the_calendar_grid() {
     let server = TestServer::start().await;
     server.with_practice().await;
-    let Some(browser) = Browser::start().await else {
+    let Some(browser) = Chromium::start().await else {
         return;
     };
     let c = &browser.client;
@@ -486,7 +287,14 @@ async fn staff_book_move_and_cancel_an_appointment_in_the_calendar_grid() {
         appointment(c, &id).await.send_keys(&down).await.unwrap();
         wait_for_start(&owner, &id, "2026-03-30T08:30:00Z").await;
         wait_for_label(c, &id, "10:30–11:00").await;
-        assert!(live_text(c).await.contains("verschoben"));
+        // The announcement is set a moment after the grid (so that it is read again).
+        wait_until(
+            c,
+            "the announcement",
+            "return document.getElementById('cal-live').textContent.includes(arguments[0])",
+            vec![json!("verschoben")],
+        )
+        .await;
         assert_eq!(
             c.execute("return document.activeElement.dataset.id", vec![])
                 .await
@@ -551,8 +359,15 @@ async fn staff_book_move_and_cancel_an_appointment_in_the_calendar_grid() {
             vec![json!(id)],
         )
         .await;
-        assert!(live_text(c).await.contains("abgesagt"));
+        // The announcement is set a moment after the grid (so that it is read again).
+        wait_until(
+            c,
+            "the announcement",
+            "return document.getElementById('cal-live').textContent.includes(arguments[0])",
+            vec![json!("abgesagt")],
+        )
+        .await;
     })
     .await;
-    browser.client.clone().close().await.unwrap();
+    browser.close().await;
 }

@@ -120,7 +120,12 @@ async fn a_patient_books_confirms_manages_and_cancels() {
         )
         .await;
     assert_eq!(wrong.status, 422, "{:?}", wrong.body);
-    let confirmed = confirm(&server, &patient, &held, PHONE).await;
+    let code = server.latest_code("sms", PHONE).await;
+    let confirm_path = format!(
+        "/api/v1/public/{SLUG}/bookings/{}/confirm",
+        held.body["booking_id"].as_str().unwrap()
+    );
+    let confirmed = patient.post(&confirm_path, &json!({"code": code})).await;
     assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
     assert_eq!(confirmed.body["status"], "confirmed");
     let manage_url = confirmed.body["manage_url"].as_str().unwrap().to_owned();
@@ -128,7 +133,7 @@ async fn a_patient_books_confirms_manages_and_cancels() {
         manage_url.starts_with(&server.url("/manage/")),
         "{manage_url}"
     );
-    let again = confirm(&server, &patient, &held, PHONE).await;
+    let again = patient.post(&confirm_path, &json!({"code": code})).await;
     assert_eq!(again.status, 422, "a code is used once");
 
     // The practice sees it, booked online for the patient's existing record.
@@ -370,6 +375,39 @@ async fn one_phone_number_holds_at_most_three_unconfirmed_bookings() {
 }
 
 #[tokio::test]
+async fn one_phone_number_gets_at_most_five_codes_an_hour() {
+    let (server, _owner, cal) = practice().await;
+    let patient = Browser::new(&server, CHROME);
+    // Three open holds at most; each expires after ten minutes and may be followed by a
+    // new one — but no more than five codes in an hour.
+    for (round, times) in [["08:00", "08:30", "09:00"], ["09:30", "10:00", "10:30"]]
+        .iter()
+        .enumerate()
+    {
+        for (i, time) in times.iter().enumerate() {
+            let expected = if round * 3 + i < 5 { 202 } else { 429 };
+            let answer = book(&patient, &request(&cal, &cal.dr_a, time, PHONE)).await;
+            assert_eq!(
+                answer.status,
+                expected,
+                "booking {}: {:?}",
+                round * 3 + i + 1,
+                answer.body
+            );
+        }
+        server.clock.advance(SignedDuration::from_mins(11));
+    }
+    server.clock.advance(SignedDuration::from_mins(40));
+    assert_eq!(
+        book(&patient, &request(&cal, &cal.dr_a, "11:00", PHONE))
+            .await
+            .status,
+        202,
+        "an hour after the first"
+    );
+}
+
+#[tokio::test]
 async fn the_patient_cannot_cancel_online_after_the_deadline() {
     let (server, _owner, cal) = practice().await;
     let patient = Browser::new(&server, CHROME);
@@ -502,5 +540,103 @@ async fn the_manage_page_shows_and_cancels_in_the_patients_language() {
             .await
             .status,
         404
+    );
+}
+
+#[tokio::test]
+async fn the_practice_is_told_of_online_bookings_and_late_cancellations() {
+    let (server, owner, cal) = practice().await;
+    let short = owner
+        .post(
+            "/api/v1/visit-types",
+            &json!({"name": "Kurzfristig", "duration_minutes": 30, "online_bookable": true,
+                    "practitioner_ids": [cal.dr_a], "cancel_deadline_hours": 2}),
+        )
+        .await;
+    let patient = Browser::new(&server, CHROME);
+    let mut body = request(&cal, &cal.dr_a, "09:00", PHONE);
+    body["visit_type_id"] = short.body["id"].clone();
+    let held = book(&patient, &body).await;
+    let confirmed = confirm(&server, &patient, &held, PHONE).await;
+    assert_eq!(confirmed.status, 200);
+    let token = token_of(confirmed.body["manage_url"].as_str().unwrap()).to_owned();
+    let to_practice = |mails: &[Value], what: &str| {
+        mails
+            .iter()
+            .filter(|m| m["to"] == termin_testkit::OWNER_EMAIL)
+            .filter(|m| m["subject"].as_str().unwrap_or_default().contains(what))
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let booked = to_practice(&server.outbox("email").await, "Online-Buchung");
+    assert_eq!(booked.len(), 1);
+    assert!(booked[0].contains("30.03.2026 09:00") && booked[0].contains("Dr. Anna Weber"));
+    assert!(
+        !booked[0].contains("Müller"),
+        "no patient data in the practice's e-mail"
+    );
+    // Twelve hours ahead: allowed (deadline 2 h) but late.
+    server.clock.set("2026-03-29T19:00:00Z".parse().unwrap());
+    assert_eq!(
+        patient
+            .post(&format!("/api/v1/manage/{token}/cancel"), &json!({}))
+            .await
+            .status,
+        204
+    );
+    let late = to_practice(&server.outbox("email").await, "Kurzfristige Absage");
+    assert_eq!(late.len(), 1);
+}
+
+#[tokio::test]
+async fn the_patient_moves_the_appointment_to_another_free_time() {
+    let (server, owner, cal) = practice().await;
+    let patient = Browser::new(&server, CHROME);
+    let held = book(&patient, &request(&cal, &cal.dr_a, "09:00", PHONE)).await;
+    let confirmed = confirm(&server, &patient, &held, PHONE).await;
+    let token = token_of(confirmed.body["manage_url"].as_str().unwrap()).to_owned();
+    let path = format!("/api/v1/manage/{token}/reschedule");
+    // Taken by someone else, off the grid, in the lunch break: refused.
+    cal.book(&owner, &cal.dr_a, &format!("{MONDAY}T10:00"))
+        .await;
+    let taken = patient
+        .post(&path, &json!({"start": format!("{MONDAY}T10:00")}))
+        .await;
+    assert_eq!(taken.status, 409, "{:?}", taken.body);
+    assert_eq!(taken.body["error"], "slot_taken");
+    for time in ["10:10", "12:30"] {
+        let refused = patient
+            .post(&path, &json!({"start": format!("{MONDAY}T{time}")}))
+            .await;
+        assert_eq!(refused.status, 422, "{time}");
+    }
+    let moved = patient
+        .post(&path, &json!({"start": format!("{MONDAY}T11:30")}))
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    assert_eq!(moved.body["start"], "2026-03-30T09:30:00Z");
+    // The old time is free for others again; the practice sees the new one.
+    assert!(
+        slot_starts(&patient, &cal, &cal.dr_a)
+            .await
+            .contains(&"2026-03-30T07:00:00Z".to_owned())
+    );
+    let shown = owner
+        .get(&format!(
+            "/api/v1/appointments/{}",
+            confirmed.body["appointment_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(shown.body["start"], "2026-03-30T09:30:00Z");
+    let reminders = owner
+        .get(&format!(
+            "/api/v1/appointments/{}/reminders",
+            confirmed.body["appointment_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        reminders.body["reminders"][0]["due_at"], "2026-03-29T09:30:00Z",
+        "{:?}",
+        reminders.body
     );
 }

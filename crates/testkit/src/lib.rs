@@ -3,8 +3,8 @@
     reason = "test kit: a failed test set-up must fail the test loudly"
 )]
 //! Test kit: a fresh database per test on either backend, a real Termin server over TLS on
-//! port 0 with a manual clock, and an HTTPS client that trusts exactly that server's
-//! certificate.
+//! port 0 with a manual clock, an HTTPS client that trusts exactly that server's
+//! certificate, and a real browser for end-to-end tests (`webdriver`).
 //!
 //! PostgreSQL tests run when `TERMIN_TEST_POSTGRES_URL` is set (e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
@@ -19,6 +19,7 @@ mod passkey;
 pub mod pki;
 mod server;
 pub mod tls_probe;
+pub mod webdriver;
 
 pub use browser::{Answer, Browser, CHROME, FIREFOX};
 pub use db::{TestBackend, TestDb};

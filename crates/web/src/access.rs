@@ -69,6 +69,12 @@ impl Needs for SeeMedicalNotes {
     const PERMISSION: Permission = Permission::SeeMedicalNotes;
 }
 
+/// Exporting, erasing and anonymising a patient's data (GDPR Art. 15, 17, 20).
+pub struct ExportPatientData;
+impl Needs for ExportPatientData {
+    const PERMISSION: Permission = Permission::ExportPatientData;
+}
+
 /// The caller holds `P` in the acting practice.
 pub struct Require<P: Needs> {
     pub session: CurrentSession,

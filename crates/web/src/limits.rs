@@ -56,17 +56,20 @@ impl Default for HttpLimits {
 }
 
 /// Paths whose state-changing requests are limited strictly: where guessing happens.
-const STRICT_PREFIXES: [&str; 10] = [
+const STRICT_PREFIXES: [&str; 13] = [
     "/api/v1/auth/",
     "/api/v1/invitations/accept",
     "/api/v1/public/",
     "/api/v1/manage/",
+    "/manage/",
     "/login",
     "/reset",
     "/not-me/",
     "/invite/",
     "/setup",
     "/book/",
+    "/api/v1/offers/",
+    "/offers/",
 ];
 
 /// Paths that are never rate-limited: probes of load balancers and monitors.

@@ -13,6 +13,9 @@ use termin_domain::token::SecretToken;
 use termin_storage::{Booking, NewAppointment, Organization, PendingBooking, PracticeTx};
 
 use crate::Services;
+use crate::schedule::reminders::{plan, planned};
+
+use super::notify::{PracticeNotice, practice_notices};
 
 /// A confirmed booking.
 #[derive(Debug, Clone)]
@@ -107,6 +110,22 @@ impl Services {
         let now = self.clock.now();
         let appointment_id = AppointmentId::random();
         let token = SecretToken::generate().map_err(DomainError::internal)?;
+        let policy = self.store.practice(practice.id).reminder_policy().await?;
+        let practitioner = self
+            .store
+            .practice(practice.id)
+            .practitioner(pending.practitioner_id)
+            .await?
+            .map(|p| p.draft.name)
+            .unwrap_or_default();
+        let notices = practice_notices(
+            PracticeNotice::Booked,
+            &self.practice_contacts(practice).await?,
+            practice,
+            &practitioner,
+            pending.start,
+        );
+        let due = planned(&policy, now, pending.start, (pending.email.is_some(), true));
         let mut tx = self.store.begin().await?;
         let mut data = tx.practice(practice.id);
         // Serialises with other confirmations of this hold and with staff bookings.
@@ -142,14 +161,20 @@ impl Services {
         }
         data.insert_manage_link(&token.hash(), appointment_id, now)
             .await?;
+        plan(&mut data, appointment_id, &due, now).await?;
         let manage_url = format!("{}/manage/{}", self.public_origin, token.reveal());
         let zone = practice.time_zone.zone();
         let when = zone
             .to_datetime(pending.start)
             .strftime("%d.%m.%Y %H:%M")
             .to_string();
-        for message in confirmation_messages(pending, practice.name.as_str(), &when, &manage_url) {
-            tx.enqueue_message(&message, now).await?;
+        for message in notices.iter().chain(&confirmation_messages(
+            pending,
+            practice.name.as_str(),
+            &when,
+            &manage_url,
+        )) {
+            tx.enqueue_message(message, now).await?;
         }
         self.audit_public(
             &mut tx,

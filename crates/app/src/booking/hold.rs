@@ -8,7 +8,7 @@ use termin_domain::DomainError;
 use termin_domain::delivery::Message;
 use termin_domain::error::FieldErrors;
 use termin_domain::ids::{BookingId, PractitionerId, VisitTypeId};
-use termin_domain::otp::OneTimeCode;
+use termin_domain::otp::{MAX_CODES_PER_HOUR, OneTimeCode};
 use termin_domain::schedule::appointment::{occupied, parse_start};
 use termin_domain::schedule::booking::{
     BookingPatient, HOLD, MAX_OPEN_PER_PHONE, RawBookingPatient,
@@ -116,6 +116,15 @@ impl Services {
         if held.open_bookings_for(&patient.phone, now).await? >= MAX_OPEN_PER_PHONE {
             return Err(DomainError::Throttled {
                 retry_after_secs: 600,
+            });
+        }
+        // Each booking texts a code: a phone number gets a handful an hour, not a flood.
+        let hour_ago = now - jiff::SignedDuration::from_hours(1);
+        if held.bookings_started_for(&patient.phone, hour_ago).await?
+            >= i64::from(MAX_CODES_PER_HOUR)
+        {
+            return Err(DomainError::Throttled {
+                retry_after_secs: 3600,
             });
         }
         if held.holds_open(now).await? >= MAX_OPEN_PER_PRACTICE {

@@ -10,6 +10,7 @@ use termin_domain::schedule::appointment::AppointmentStatus;
 use termin_domain::token::SecretToken;
 use termin_storage::{Appointment, Organization};
 
+use super::notify::{LATE_CANCELLATION, PracticeNotice, practice_notices};
 use crate::Services;
 
 /// What the patient sees behind their link.
@@ -37,7 +38,7 @@ pub struct PublicCancellation {
 }
 
 impl Services {
-    async fn link_target(
+    pub(super) async fn link_target(
         &self,
         raw_token: &str,
     ) -> Result<(Organization, Appointment), DomainError> {
@@ -129,9 +130,24 @@ impl Services {
             ));
         }
         let now = self.clock.now();
+        let notices = if appointment.start.duration_since(now) < LATE_CANCELLATION {
+            practice_notices(
+                PracticeNotice::CancelledLate,
+                &self.practice_contacts(&practice).await?,
+                &practice,
+                &view.practitioner,
+                appointment.start,
+            )
+        } else {
+            Vec::new()
+        };
         let mut tx = self.store.begin().await?;
-        if !tx
-            .practice(practice.id)
+        for notice in &notices {
+            tx.enqueue_message(notice, now).await?;
+        }
+        let mut data = tx.practice(practice.id);
+        data.drop_pending_reminders(appointment.id).await?;
+        if !data
             .set_status(
                 appointment.id,
                 AppointmentStatus::Cancelled,
@@ -158,6 +174,13 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.offer_freed_time(
+            practice.id,
+            appointment.practitioner_id,
+            appointment.visit_type_id,
+            (appointment.start, appointment.end),
+        )
+        .await;
         Ok(())
     }
 

@@ -7,12 +7,21 @@
 mod confirm;
 mod hold;
 mod manage;
+mod notify;
+mod offer;
+mod reschedule;
 mod slots;
+mod waiting_list;
+mod waiting_offer;
 
 pub use confirm::Confirmed;
 pub use hold::{BookingRequest, Held};
 pub use manage::{ManagedAppointment, PublicCancellation};
+pub use offer::{OfferedPractitioner, OfferedVisit, PublicOffer};
 pub use slots::PublicSlotSearch;
+pub use termin_storage::WaitingEntry;
+pub use waiting_list::{WaitingListView, WaitingPreference};
+pub use waiting_offer::{AcceptedOffer, OfferedTime};
 
 use termin_domain::DomainError;
 use termin_storage::{NewAuditEntry, Organization, Tx};

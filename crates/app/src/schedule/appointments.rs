@@ -21,6 +21,8 @@ use termin_storage::{
     Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Patient, Reschedule,
 };
 
+use super::reminders::{plan, planned};
+
 use super::{Staff, field_id};
 use crate::Services;
 
@@ -264,6 +266,11 @@ impl Services {
         .ok_or_else(|| DomainError::invalid("end", "must be after start"))?;
         let id = AppointmentId::random();
         let now = self.clock.now();
+        let contacts = (
+            patient_record.draft.email.is_some(),
+            patient_record.draft.phone.is_some(),
+        );
+        let due = planned(&data.reminder_policy().await?, now, start, contacts);
         let mut tx = self.store.begin().await?;
         let booking = tx
             .practice(staff.org())
@@ -285,6 +292,7 @@ impl Services {
             })
             .await?;
         booking_outcome(booking)?;
+        plan(&mut tx.practice(staff.org()), id, &due, now).await?;
         self.audit(
             &mut tx,
             staff,
@@ -504,6 +512,19 @@ impl Services {
             visit.draft.buffer_after(),
         )
         .ok_or_else(|| DomainError::invalid("end", "must be after start"))?;
+        let now = self.clock.now();
+        let due = match data
+            .patient(current.patient_id, &termin_storage::PatientVisibility::All)
+            .await?
+        {
+            Some(patient) => planned(
+                &data.reminder_policy().await?,
+                now,
+                start,
+                (patient.draft.email.is_some(), patient.draft.phone.is_some()),
+            ),
+            None => Vec::new(),
+        };
         let mut tx = self.store.begin().await?;
         let mut practice = tx.practice(staff.org());
         // Re-read under the transaction: it may have been cancelled meanwhile.
@@ -525,10 +546,12 @@ impl Services {
                     overbook: change.overbook,
                 },
                 Some(staff.session.user_id),
-                self.clock.now(),
+                now,
             )
             .await?;
         booking_outcome(outcome)?;
+        // Reminded of the new time, not the old one.
+        plan(&mut practice, id, &due, now).await?;
         self.audit(
             &mut tx,
             staff,
@@ -537,6 +560,14 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        // A resize keeps its time occupied: offering it then finds it taken.
+        self.offer_freed_time(
+            staff.org(),
+            current.practitioner_id,
+            current.visit_type_id,
+            (current.start, current.end),
+        )
+        .await;
         self.appointment(staff, id).await
     }
 
@@ -620,6 +651,7 @@ impl Services {
         {
             return Err(cancelled());
         }
+        practice.drop_pending_reminders(id).await?;
         if let Some(patient) = &patient {
             let when = current
                 .start
@@ -639,6 +671,13 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.offer_freed_time(
+            staff.org(),
+            current.practitioner_id,
+            current.visit_type_id,
+            (current.start, current.end),
+        )
+        .await;
         Ok(())
     }
 

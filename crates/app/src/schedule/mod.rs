@@ -7,18 +7,25 @@
 
 mod absences;
 mod appointments;
+mod patient_rights;
 mod patients;
 mod practitioners;
+pub(crate) mod reminders;
 pub(crate) mod slots;
 mod visit_types;
 
 pub use absences::{AbsenceInput, NewAbsence};
 pub use appointments::{AppointmentInput, AppointmentMove, AppointmentView, Cancellation, Range};
+pub use patient_rights::{
+    EXPORT_FORMAT_VERSION, Erasure, ErasureMode, ExportedAppointment, PatientExport,
+    anonymised_name,
+};
 pub use patients::{NewPatient, PatientSearch, PatientView};
 pub use slots::SlotSearch;
 pub use termin_domain::schedule::slots::Slot;
 pub use termin_storage::{
-    Absence, Appointment, AppointmentChange, Patient, Practitioner, VisitType,
+    Absence, Appointment, AppointmentChange, ErasedCounts, Patient, PatientBooking, Practitioner,
+    VisitType,
 };
 
 use termin_domain::DomainError;

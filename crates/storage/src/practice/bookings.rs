@@ -200,6 +200,23 @@ impl PracticeTx<'_> {
         .await?)
     }
 
+    /// Bookings (each sent a code) started for this phone number in the practice since
+    /// `since`.
+    pub async fn bookings_started_for(
+        &mut self,
+        phone: &PhoneNumber,
+        since: Timestamp,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bookings WHERE org_id = $1 AND phone = $2 AND created_at > $3",
+        )
+        .bind(self.org.to_string())
+        .bind(phone.as_str())
+        .bind(to_db(since))
+        .fetch_one(&mut *self.tx.inner)
+        .await?)
+    }
+
     /// The pending, unexpired booking, its attempts counted up by one first (so that a
     /// code is never compared more often than allowed, whatever runs in parallel).
     pub async fn pending_booking_attempt(

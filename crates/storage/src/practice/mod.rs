@@ -7,9 +7,12 @@
 mod absences;
 mod appointments;
 mod bookings;
+mod patient_rights;
 mod patients;
 mod practitioners;
+mod reminders;
 mod visit_types;
+mod waiting_list;
 
 use sqlx::AnyPool;
 use termin_domain::ids::OrgId;
@@ -19,9 +22,14 @@ pub use appointments::{
     Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Reschedule,
 };
 pub use bookings::{NewHold, PendingBooking};
+pub use patient_rights::{AnonymisedRecord, ErasedCounts, PatientBooking};
 pub use patients::{Patient, PatientQuery, PatientVisibility};
 pub use practitioners::Practitioner;
+pub use reminders::{DueReminder, ReminderOutcome, ReminderState};
 pub use visit_types::VisitType;
+pub use waiting_list::{
+    FreedTime, Joined, OfferLink, WaitingCandidate, WaitingEntry, WaitingOffer,
+};
 
 use crate::{StorageError, Store, Tx};
 

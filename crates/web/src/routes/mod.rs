@@ -3,6 +3,7 @@
 mod account_pages;
 mod audit;
 mod auth;
+mod booking_page;
 mod calendar_page;
 mod health;
 mod home;
@@ -24,6 +25,7 @@ mod setup;
 pub mod table;
 mod users;
 mod users_page;
+mod waiting_list;
 
 use axum::routing::get;
 
@@ -46,6 +48,7 @@ pub fn all() -> Routes {
         .merge(schedule::routes())
         .merge(public_booking::routes())
         .merge(manage_page::routes())
+        .merge(booking_page::routes())
         .merge(schedule_pages::routes())
         .merge(network::routes())
         .merge(audit::routes())
@@ -55,4 +58,5 @@ pub fn all() -> Routes {
         .merge(recovery::routes())
         .merge(account_pages::routes())
         .merge(calendar_page::routes())
+        .merge(waiting_list::routes())
 }

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
-use termin_app::booking::{BookingRequest, PublicCancellation, PublicSlotSearch};
+use termin_app::booking::{
+    BookingRequest, ManagedAppointment, PublicCancellation, PublicSlotSearch,
+};
 
 use crate::AppState;
 use crate::client_ip::client_ip;
@@ -36,6 +38,11 @@ pub fn routes() -> Routes {
             "/api/v1/manage/{token}/cancel",
             Access::Public,
             post(cancel),
+        )
+        .route(
+            "/api/v1/manage/{token}/reschedule",
+            Access::Public,
+            post(reschedule),
         )
         .route(
             "/api/v1/manage/{token}/calendar.ics",
@@ -112,13 +119,37 @@ async fn confirm(
     .into_response())
 }
 
+#[derive(Deserialize)]
+struct StartBody {
+    #[serde(default)]
+    start: String,
+}
+
+/// `POST /api/v1/manage/{token}/reschedule` `{"start"}` → 200 with the moved appointment.
+async fn reschedule(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StartBody>,
+) -> Result<Response, ApiError> {
+    let view = state
+        .services
+        .reschedule_by_patient(&token, &body.start, client_ip(&headers))
+        .await?;
+    Ok(Json(managed_json(&view)).into_response())
+}
+
 /// `GET /api/v1/manage/{token}` → the appointment behind the link.
 async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let view = state.services.managed_appointment(&token).await?;
-    Ok(Json(json!({
+    Ok(Json(managed_json(&view)).into_response())
+}
+
+fn managed_json(view: &ManagedAppointment) -> serde_json::Value {
+    json!({
         "practice": view.practice,
         "practitioner": view.practitioner,
         "visit_type": view.visit_type,
@@ -129,8 +160,7 @@ async fn show(
         "status": view.status.as_str(),
         "cancel_until": view.cancel_until.to_string(),
         "may_cancel": view.may_cancel,
-    }))
-    .into_response())
+    })
 }
 
 /// `POST /api/v1/manage/{token}/cancel` `{"reason"?}` → 204.

@@ -6,8 +6,10 @@
 mod absences;
 mod appointments;
 mod json;
+pub(super) mod patient_rights;
 mod patients;
 mod practitioners;
+mod reminders;
 mod slots;
 mod visit_types;
 
@@ -19,6 +21,8 @@ pub fn routes() -> Routes {
         .merge(visit_types::routes())
         .merge(absences::routes())
         .merge(patients::routes())
+        .merge(patient_rights::routes())
         .merge(appointments::routes())
         .merge(slots::routes())
+        .merge(reminders::routes())
 }

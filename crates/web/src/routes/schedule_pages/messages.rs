@@ -60,7 +60,7 @@ const PATTERNS: &[(&str, &str)] = &[
     ("overlaps row {}", "overlaps"),
 ];
 
-pub(super) fn localize(t: Texts<'_>, message: &str) -> String {
+pub(crate) fn localize(t: Texts<'_>, message: &str) -> String {
     if let Some((_, key)) = EXACT.iter().find(|(m, _)| *m == message) {
         return t.get(&format!("schedule_pages.msg.{key}")).to_owned();
     }

@@ -10,8 +10,9 @@ mod covered;
 mod fields;
 mod flow;
 mod hours;
-mod messages;
+pub(crate) mod messages;
 mod patient;
+mod patient_export;
 mod patients;
 mod practitioner;
 mod practitioners;
@@ -44,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(visit_type::routes())
         .merge(patients::routes())
         .merge(patient::routes())
+        .merge(patient_export::routes())
 }
 
 /// A signed-in member acting in the practice of the path.

@@ -65,6 +65,8 @@ struct PatientPage<'a> {
     notes: Option<String>,
     history: Vec<Visit>,
     form: Option<EditForm>,
+    /// The member may export, erase or anonymise the patient's data.
+    may_export: bool,
 }
 
 /// The record's values as the edit form shows them.
@@ -268,6 +270,7 @@ async fn render_page(
             .then(|| d.notes.clone().unwrap_or_default()),
         history,
         form,
+        may_export: member.has(Permission::ExportPatientData),
     };
     render::form_page(lang, refused, &page)
 }

@@ -1,0 +1,123 @@
+//! The patient moves their appointment through the manage link: to another bookable time of
+//! the same visit type with the same practitioner, until the visit type's cancellation
+//! deadline — under the practitioner's lock like every booking, reminders following.
+
+use termin_domain::DomainError;
+use termin_domain::schedule::appointment::{occupied, parse_start};
+use termin_storage::{Booking, Reschedule};
+
+use super::ManagedAppointment;
+use crate::Services;
+use crate::schedule::reminders::{plan, planned};
+
+impl Services {
+    /// Moves the appointment behind a manage link to `raw_start`; 409 `slot_taken` when
+    /// that time was just taken, 409 `cancellation_deadline_passed` when it is too late.
+    pub async fn reschedule_by_patient(
+        &self,
+        raw_token: &str,
+        raw_start: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<ManagedAppointment, DomainError> {
+        let view = self.managed_appointment(raw_token).await?;
+        if !view.may_cancel {
+            return Err(DomainError::Conflict {
+                code: "cancellation_deadline_passed",
+                message:
+                    "this appointment can no longer be changed online; please call the practice"
+                        .into(),
+            });
+        }
+        let (practice, current) = self.link_target(raw_token).await?;
+        let zone = practice.time_zone.zone();
+        let start = parse_start(raw_start, &zone)
+            .map_err(|e| DomainError::invalid("start", e.to_string()))?;
+        let date = zone.to_datetime(start).date();
+        let bookable = self
+            .bookable_slots(
+                &practice,
+                current.visit_type_id,
+                Some(current.practitioner_id),
+                (date, date),
+                false,
+            )
+            .await?;
+        if !bookable.iter().any(|s| s.start == start) {
+            return Err(DomainError::invalid(
+                "start",
+                "is not a time this appointment can be moved to",
+            ));
+        }
+        let data = self.store.practice(practice.id);
+        let visit = data
+            .visit_type(current.visit_type_id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let end = start + visit.draft.duration();
+        let block = occupied(
+            start,
+            end,
+            visit.draft.buffer_before(),
+            visit.draft.buffer_after(),
+        )
+        .ok_or_else(|| DomainError::invalid("start", "is not a bookable time"))?;
+        let now = self.clock.now();
+        let due = match data
+            .patient(current.patient_id, &termin_storage::PatientVisibility::All)
+            .await?
+        {
+            Some(patient) => planned(
+                &data.reminder_policy().await?,
+                now,
+                start,
+                (patient.draft.email.is_some(), patient.draft.phone.is_some()),
+            ),
+            None => Vec::new(),
+        };
+        let mut tx = self.store.begin().await?;
+        let mut moving = tx.practice(practice.id);
+        let outcome = moving
+            .reschedule(
+                &current,
+                &Reschedule {
+                    practitioner_id: current.practitioner_id,
+                    start,
+                    end,
+                    block,
+                    overbook: false,
+                },
+                None,
+                now,
+            )
+            .await?;
+        match outcome {
+            Booking::Done => {}
+            Booking::SlotTaken => {
+                return Err(DomainError::Conflict {
+                    code: "slot_taken",
+                    message: "this time has just been taken; please choose another".into(),
+                });
+            }
+            Booking::NotFound => return Err(DomainError::NotFound),
+        }
+        plan(&mut moving, current.id, &due, now).await?;
+        self.audit_public(
+            &mut tx,
+            &practice,
+            "appointment.reschedule_by_patient",
+            format!("appointment:{},patient:{}", current.id, current.patient_id),
+            source,
+        )
+        .await?;
+        tx.commit().await?;
+        // The time left behind may be someone's earlier appointment.
+        self.offer_freed_time(
+            practice.id,
+            current.practitioner_id,
+            current.visit_type_id,
+            (current.start, current.end),
+        )
+        .await;
+        self.managed_appointment(raw_token).await
+    }
+}
