@@ -346,6 +346,14 @@ async fn staff_book_move_and_cancel_an_appointment_in_the_calendar_grid() {
             .await
             .unwrap();
         assert!(summary.contains("10:00"), "{summary}");
+        // The reminder planned for the patient's phone, with its state.
+        wait_until(
+            c,
+            "the reminders in the dialog",
+            "return document.getElementById('cal-e-reminders').textContent.includes(arguments[0])",
+            vec![json!("SMS 2026-03-29 10:00: geplant")],
+        )
+        .await;
         type_into(c, "cal-e-reason", "Praxis geschlossen").await;
         click(c, Locator::Css("#cal-edit button[data-action='cancel']")).await;
         let cancelled =

@@ -697,6 +697,32 @@
     ed.reason.value = "";
     ed.manage.disabled = !cfg.mayManage;
     editDialog.showModal();
+    showReminders(a.id);
+  }
+
+  // Each reminder of the open appointment with its delivery state.
+  async function showReminders(id) {
+    const box = byId("cal-e-reminders");
+    box.textContent = "";
+    let list;
+    try {
+      list = (await api("GET", `/appointments/${encodeURIComponent(id)}/reminders`)).reminders || [];
+    } catch {
+      return;
+    }
+    if (editing !== id) return;
+    const state = (r) => {
+      if (r.status === "skipped") return text("reminderSkipped");
+      if (r.status === "pending") return text("reminderPlanned");
+      if (r.delivery === "sent") return text("reminderSent");
+      if (r.delivery === "failed") return text("reminderFailed");
+      return text("reminderWaiting");
+    };
+    const parts = list.map((r) => {
+      const at = local(r.due_at);
+      return `${text(r.channel === "sms" ? "channelSms" : "channelEmail")} ${wallClock(at.date, at.minute).replace("T", " ")}: ${state(r)}`;
+    });
+    box.textContent = `${text("reminders")}: ${parts.length ? parts.join(" · ") : text("noReminders")}`;
   }
 
   editDialog.addEventListener("click", async (e) => {
