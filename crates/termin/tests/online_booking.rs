@@ -520,6 +520,29 @@ async fn the_manage_page_shows_and_cancels_in_the_patients_language() {
         .get_with_header(&format!("/manage/{token}"), ("accept-language", "en"))
         .await;
     assert!(english.body.as_str().unwrap().contains("2026-03-30, 09:00"));
+    // Moving through the page: the offered times are buttons.
+    // The earliest free time, on the Wednesday of the booking (08:00 winter time).
+    assert!(
+        html.contains("name=\"start\" value=\"2026-03-25T07:00:00Z\""),
+        "{html}"
+    );
+    let moved = patient
+        .post_form(
+            &format!("/manage/{token}/reschedule"),
+            &[("start", "2026-03-26T07:00:00Z")],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{:?}", moved.body);
+    let after_move = patient
+        .get_with_header(&format!("/manage/{token}"), ("accept-language", "de-DE"))
+        .await;
+    assert!(
+        after_move
+            .body
+            .as_str()
+            .unwrap()
+            .contains("25.03.2026, 08:00 Uhr")
+    );
     let done = patient
         .post_form(&format!("/manage/{token}/cancel"), &[("reason", "krank")])
         .await;

@@ -10,7 +10,49 @@ use super::ManagedAppointment;
 use crate::Services;
 use crate::schedule::reminders::{plan, planned};
 
+/// How far ahead the manage page offers other times.
+const OPTIONS_DAYS: i64 = 14;
+/// How many other times it offers at most.
+const OPTIONS_MAX: usize = 24;
+
 impl Services {
+    /// Other times the appointment behind a manage link could move to: the same visit type
+    /// with the same practitioner, the next two weeks (empty once it can no longer be
+    /// changed online).
+    pub async fn reschedule_options(
+        &self,
+        raw_token: &str,
+    ) -> Result<Vec<jiff::Timestamp>, DomainError> {
+        let view = self.managed_appointment(raw_token).await?;
+        if !view.may_cancel {
+            return Ok(Vec::new());
+        }
+        let (practice, current) = self.link_target(raw_token).await?;
+        let today = practice
+            .time_zone
+            .zone()
+            .to_datetime(self.clock.now())
+            .date();
+        let until = today
+            .checked_add(jiff::Span::new().days(OPTIONS_DAYS))
+            .unwrap_or(today);
+        let slots = self
+            .bookable_slots(
+                &practice,
+                current.visit_type_id,
+                Some(current.practitioner_id),
+                (today, until),
+                true,
+            )
+            .await?;
+        Ok(slots
+            .into_iter()
+            .map(|s| s.start)
+            .filter(|start| *start != current.start)
+            .take(OPTIONS_MAX)
+            .collect())
+    }
+
     /// Moves the appointment behind a manage link to `raw_start`; 409 `slot_taken` when
     /// that time was just taken, 409 `cancellation_deadline_passed` when it is too late.
     pub async fn reschedule_by_patient(

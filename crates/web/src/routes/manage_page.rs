@@ -25,6 +25,11 @@ pub fn routes() -> Routes {
     Routes::new()
         .route("/manage/{token}", Access::Public, get(page))
         .route("/manage/{token}/cancel", Access::Public, post(cancel))
+        .route(
+            "/manage/{token}/reschedule",
+            Access::Public,
+            post(reschedule),
+        )
 }
 
 #[derive(Template)]
@@ -40,6 +45,8 @@ struct ManagePage<'a> {
     cancelled: bool,
     may_cancel: bool,
     cancel_until: String,
+    /// Other times to move to: (instant, as shown).
+    moves: Vec<(String, String)>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -53,12 +60,38 @@ fn wall_clock(at: jiff::Timestamp, zone: &str, lang: Lang) -> String {
     zone.to_datetime(at).strftime(format).to_string()
 }
 
+/// The page with the other times it offers (read through the use case).
+async fn render_with_options(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let err = |err| PageError { lang, err };
+    let view = state
+        .services
+        .managed_appointment(token)
+        .await
+        .map_err(err)?;
+    let options = state
+        .services
+        .reschedule_options(token)
+        .await
+        .map_err(err)?;
+    let moves = options
+        .into_iter()
+        .map(|at| (at.to_string(), wall_clock(at, &view.time_zone, lang)))
+        .collect();
+    render_page(lang, token, view, moves, (notice, error))
+}
+
 fn render_page(
     lang: Lang,
     token: &str,
     view: ManagedAppointment,
-    notice: Option<&'static str>,
-    error: Option<String>,
+    moves: Vec<(String, String)>,
+    (notice, error): (Option<&'static str>, Option<String>),
 ) -> Result<Response, PageError> {
     let page = ManagePage {
         t: I18n::global().texts(lang),
@@ -71,6 +104,7 @@ fn render_page(
         cancelled: view.status == AppointmentStatus::Cancelled,
         may_cancel: view.may_cancel,
         cancel_until: wall_clock(view.cancel_until, &view.time_zone, lang),
+        moves,
         notice,
         error,
     };
@@ -83,13 +117,49 @@ async fn page(
     Path(token): Path<String>,
     Query(done): Query<forms::Done>,
 ) -> Result<Response, PageError> {
-    let view = state
+    let notice = done.done.as_deref().map(|what| match what {
+        "moved" => "manage.moved",
+        _ => "manage.cancelled",
+    });
+    render_with_options(&state, lang, &token, notice, None).await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    start: String,
+}
+
+async fn reschedule(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    let result = state
         .services
-        .managed_appointment(&token)
-        .await
-        .map_err(|err| PageError { lang, err })?;
-    let notice = done.done.as_deref().map(|_| "manage.cancelled");
-    render_page(lang, &token, view, notice, None)
+        .reschedule_by_patient(&token, &form.start, client_ip(&headers))
+        .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/manage/{token}?done=moved")).into_response()),
+        Err(e @ (DomainError::Conflict { .. } | DomainError::Invalid(_))) => {
+            render_with_options(&state, lang, &token, None, Some(refusal(lang, &e))).await
+        }
+        Err(err) => Err(PageError { lang, err }),
+    }
+}
+
+/// A refused change in the patient's words.
+fn refusal(lang: Lang, e: &DomainError) -> String {
+    match e {
+        DomainError::Conflict { code, .. } => I18n::global()
+            .texts(lang)
+            .get(&format!("manage.{code}"))
+            .to_owned(),
+        DomainError::Invalid(fields) => forms::messages(fields),
+        _ => String::new(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -118,20 +188,7 @@ async fn cancel(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/manage/{token}?done=cancelled")).into_response()),
         Err(e @ (DomainError::Conflict { .. } | DomainError::Invalid(_))) => {
-            let message = match &e {
-                DomainError::Conflict { code, .. } => I18n::global()
-                    .texts(lang)
-                    .get(&format!("manage.{code}"))
-                    .to_owned(),
-                DomainError::Invalid(fields) => forms::messages(fields),
-                _ => String::new(),
-            };
-            let view = state
-                .services
-                .managed_appointment(&token)
-                .await
-                .map_err(|err| PageError { lang, err })?;
-            render_page(lang, &token, view, None, Some(message))
+            render_with_options(&state, lang, &token, None, Some(refusal(lang, &e))).await
         }
         Err(err) => Err(PageError { lang, err }),
     }
