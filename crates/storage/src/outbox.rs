@@ -117,17 +117,25 @@ impl Store {
     ) -> StoreResult<Vec<ClaimedMessage>> {
         let until = now.checked_add(lease).unwrap_or(now);
         // The outer condition repeats the inner one: under PostgreSQL's READ COMMITTED a
-        // concurrent claimer re-checks it against the row it waited for, and skips it.
-        let rows = sqlx::query(
+        // concurrent claimer re-checks it against the row it waited for, and skips it. On
+        // PostgreSQL the inner select also locks its rows and skips those another claimer
+        // holds: without that, two claimers locking overlapping rows in different orders
+        // deadlock (found by the online-booking benchmark). SQLite writes one at a time.
+        let skip_locked = if self.backend() == crate::Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2 \
              WHERE id IN (SELECT id FROM outbox \
                  WHERE (status = 'pending' AND next_attempt_at <= $3) \
                     OR (status = 'sending' AND lease_until <= $3) \
-                 ORDER BY next_attempt_at LIMIT $4) \
+                 ORDER BY next_attempt_at LIMIT $4{skip_locked}) \
                AND ((status = 'pending' AND next_attempt_at <= $3) \
                     OR (status = 'sending' AND lease_until <= $3)) \
-             RETURNING id, channel, recipient, subject, body, attempts, created_at",
-        )
+             RETURNING id, channel, recipient, subject, body, attempts, created_at"
+        )))
         .bind(owner)
         .bind(to_db(until))
         .bind(to_db(now))

@@ -160,17 +160,23 @@ async fn measure(label: &str, server: TestServer, count: usize) {
         let (elapsed, latencies, answers) = run(&patient, holds).await;
         hold_time += elapsed;
         hold_latencies.extend(latencies);
-        // Every code of the round, from the outbox at once.
-        let codes: HashMap<String, String> = server
-            .outbox("sms")
-            .await
-            .into_iter()
-            .filter_map(|m| {
-                let body = m["body"].as_str()?.to_owned();
-                let code = body.split("your code: ").nth(1)?.get(..6)?.to_owned();
-                Some((m["to"].as_str()?.to_owned(), code))
-            })
-            .collect();
+        // Every code of the round from the outbox (delivered in batches: until all are out).
+        let mut codes: HashMap<String, String> = HashMap::new();
+        for _ in 0..100 {
+            codes = server
+                .outbox("sms")
+                .await
+                .into_iter()
+                .filter_map(|m| {
+                    let body = m["body"].as_str()?.to_owned();
+                    let code = body.split("your code: ").nth(1)?.get(..6)?.to_owned();
+                    Some((m["to"].as_str()?.to_owned(), code))
+                })
+                .collect();
+            if phones.iter().all(|p| codes.contains_key(p)) {
+                break;
+            }
+        }
         let confirms: Vec<_> = answers
             .iter()
             .zip(&phones)

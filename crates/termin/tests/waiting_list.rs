@@ -265,6 +265,40 @@ async fn a_staff_cancellation_offers_the_time_to_the_first_five_who_joined() {
 }
 
 #[tokio::test]
+async fn a_practice_may_offer_a_freed_time_to_fewer_or_more_at_once() {
+    let p = practice().await;
+    let defaults = p.owner.get("/api/v1/settings/waiting-list").await;
+    assert_eq!(defaults.body, json!({"offers_at_once": 5}));
+    for bad in [0, 21] {
+        let refused = p
+            .owner
+            .put(
+                "/api/v1/settings/waiting-list",
+                &json!({"offers_at_once": bad}),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{bad}");
+        assert!(refused.body["fields"]["offers_at_once"].is_array());
+    }
+    let saved = p
+        .owner
+        .put(
+            "/api/v1/settings/waiting-list",
+            &json!({"offers_at_once": 2}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let patients = six_waiting(&p).await;
+    staff_free(&p, &p.cal.dr_a, "09:00").await;
+    let mut counts = Vec::new();
+    for patient in &patients {
+        counts.push(offers_to(&p.server, &patient.phone).await.len());
+    }
+    // 16:30 and 16:00 joined first.
+    assert_eq!(counts, [0, 0, 0, 0, 1, 1]);
+}
+
+#[tokio::test]
 async fn the_first_to_accept_gets_the_time_and_a_later_link_is_refused() {
     let p = practice().await;
     let patients = six_waiting(&p).await;

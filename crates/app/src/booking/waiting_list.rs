@@ -13,7 +13,7 @@ use termin_domain::DomainError;
 use termin_domain::delivery::Message;
 use termin_domain::ids::{OrgId, PractitionerId, VisitTypeId, WaitingOfferId};
 use termin_domain::schedule::appointment::{AppointmentStatus, occupied};
-use termin_domain::schedule::waiting_list::{OFFERED_AT_ONCE, offer_expiry};
+use termin_domain::schedule::waiting_list::{OFFERED_AT_ONCE, offer_expiry, offered_at_once};
 use termin_domain::token::SecretToken;
 use termin_storage::{AppointmentFilter, FreedTime, Organization, WaitingCandidate, WaitingEntry};
 
@@ -223,7 +223,8 @@ impl Services {
             start,
             end,
         };
-        let candidates = data.waiting_for(&freed, OFFERED_AT_ONCE).await?;
+        let at_once = offered_at_once(data.waiting_list_offers().await?).unwrap_or(OFFERED_AT_ONCE);
+        let candidates = data.waiting_for(&freed, at_once).await?;
         if candidates.is_empty() {
             return Ok(0);
         }

@@ -10,6 +10,7 @@ use termin_domain::ids::AppointmentId;
 use termin_domain::rights::Permission;
 use termin_domain::schedule::appointment::AppointmentStatus;
 use termin_domain::schedule::reminders::ReminderPolicy;
+use termin_domain::schedule::waiting_list::{OFFERED_AT_ONCE, offered_at_once};
 use termin_storage::{DueReminder, PracticeTx, ReminderOutcome, ReminderState};
 
 use super::Staff;
@@ -66,6 +67,36 @@ impl Services {
             .await?;
         tx.commit().await?;
         Ok(policy)
+    }
+
+    /// How many waiting patients a freed time is offered to at once.
+    pub async fn waiting_list_offers(&self, staff: &Staff<'_>) -> Result<usize, DomainError> {
+        staff.require(Permission::ManageSettings)?;
+        let raw = self.practice_data(staff).waiting_list_offers().await?;
+        Ok(offered_at_once(raw).unwrap_or(OFFERED_AT_ONCE))
+    }
+
+    /// Sets how many waiting patients a freed time is offered to at once (1–20).
+    pub async fn set_waiting_list_offers(
+        &self,
+        staff: &Staff<'_>,
+        raw: i64,
+    ) -> Result<usize, DomainError> {
+        staff.require(Permission::ManageSettings)?;
+        let offers = offered_at_once(raw)?;
+        let mut tx = self.store.begin().await?;
+        tx.practice(staff.org())
+            .set_waiting_list_offers(offers)
+            .await?;
+        self.audit(
+            &mut tx,
+            staff,
+            "settings.waiting_list",
+            format!("offers:{offers}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(offers)
     }
 
     /// An appointment's reminders and their delivery states.

@@ -5,8 +5,20 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-/// How many waiting patients one freed time is offered to at once, in the order they joined.
+/// How many waiting patients one freed time is offered to at once, in the order they joined,
+/// unless the practice sets another number.
 pub const OFFERED_AT_ONCE: usize = 5;
+
+/// A practice's number of patients offered a freed time at once: 1 to 20.
+pub fn offered_at_once(raw: i64) -> Result<usize, crate::error::DomainError> {
+    match usize::try_from(raw) {
+        Ok(n) if (1..=20).contains(&n) => Ok(n),
+        _ => Err(crate::error::DomainError::invalid(
+            "offers_at_once",
+            "must be between 1 and 20",
+        )),
+    }
+}
 
 /// How long an offer stands at most.
 pub const OFFER_VALIDITY: SignedDuration = SignedDuration::from_hours(2);

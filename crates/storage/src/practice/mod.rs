@@ -11,6 +11,7 @@ mod patient_rights;
 mod patients;
 mod practitioners;
 mod reminders;
+mod settings;
 mod visit_types;
 mod waiting_list;
 

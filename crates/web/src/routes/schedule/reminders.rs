@@ -1,4 +1,5 @@
-//! Reminders: the practice's rule, and an appointment's reminders with their delivery state.
+//! Reminders: the practice's rule, and an appointment's reminders with their delivery state;
+//! and how many waiting patients a freed time is offered to at once.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,6 +22,11 @@ pub fn routes() -> Routes {
             "/api/v1/settings/reminders",
             Access::Staff(Permission::ManageSettings),
             get(policy).put(set_policy),
+        )
+        .route(
+            "/api/v1/settings/waiting-list",
+            Access::Staff(Permission::ManageSettings),
+            get(waiting_list).put(set_waiting_list),
         )
         .route(
             "/api/v1/appointments/{id}/reminders",
@@ -81,4 +87,32 @@ async fn of_appointment(
         })
         .collect();
     Ok(Json(json!({ "reminders": list })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct WaitingListBody {
+    #[serde(default)]
+    offers_at_once: i64,
+}
+
+/// `GET /api/v1/settings/waiting-list` → `{"offers_at_once"}`.
+async fn waiting_list(
+    State(state): State<AppState>,
+    who: Require<ManageSettings>,
+) -> Result<Response, ApiError> {
+    let offers = state.services.waiting_list_offers(&who.staff()).await?;
+    Ok(Json(json!({ "offers_at_once": offers })).into_response())
+}
+
+/// `PUT /api/v1/settings/waiting-list` `{"offers_at_once": 1..20}`.
+async fn set_waiting_list(
+    State(state): State<AppState>,
+    who: Require<ManageSettings>,
+    ApiJson(body): ApiJson<WaitingListBody>,
+) -> Result<Response, ApiError> {
+    let offers = state
+        .services
+        .set_waiting_list_offers(&who.staff(), body.offers_at_once)
+        .await?;
+    Ok(Json(json!({ "offers_at_once": offers })).into_response())
 }
