@@ -13,10 +13,11 @@ use termin_domain::schedule::appointment::{occupied, parse_start};
 use termin_domain::schedule::booking::{
     BookingPatient, HOLD, MAX_OPEN_PER_PHONE, RawBookingPatient,
 };
-use termin_storage::{Booking, NewHold};
+use termin_storage::NewHold;
 
 use super::slots::offer;
 use crate::Services;
+use crate::schedule::booking_outcome;
 
 /// `POST /api/v1/public/{slug}/bookings` body.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -150,16 +151,7 @@ impl Services {
                 now,
             })
             .await?;
-        match outcome {
-            Booking::Done => {}
-            Booking::SlotTaken => {
-                return Err(DomainError::Conflict {
-                    code: "slot_taken",
-                    message: "this time has just been taken; please choose another".into(),
-                });
-            }
-            Booking::NotFound => return Err(DomainError::NotFound),
-        }
+        booking_outcome(outcome)?;
         let when = zone
             .to_datetime(start)
             .strftime("%d.%m.%Y %H:%M")

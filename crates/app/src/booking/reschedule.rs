@@ -4,11 +4,12 @@
 
 use termin_domain::DomainError;
 use termin_domain::schedule::appointment::{occupied, parse_start};
-use termin_storage::{Booking, Reschedule};
+use termin_storage::Reschedule;
 
 use super::ManagedAppointment;
 use crate::Services;
-use crate::schedule::reminders::{plan, planned};
+use crate::schedule::booking_outcome;
+use crate::schedule::reminders::{plan, planned_for_patient};
 
 /// How far ahead the manage page offers other times.
 const OPTIONS_DAYS: i64 = 14;
@@ -104,18 +105,7 @@ impl Services {
         )
         .ok_or_else(|| DomainError::invalid("start", "is not a bookable time"))?;
         let now = self.clock.now();
-        let due = match data
-            .patient(current.patient_id, &termin_storage::PatientVisibility::All)
-            .await?
-        {
-            Some(patient) => planned(
-                &data.reminder_policy().await?,
-                now,
-                start,
-                (patient.draft.email.is_some(), patient.draft.phone.is_some()),
-            ),
-            None => Vec::new(),
-        };
+        let due = planned_for_patient(data, current.patient_id, now, start).await?;
         let mut tx = self.store.begin().await?;
         let mut moving = tx.practice(practice.id);
         let outcome = moving
@@ -132,16 +122,7 @@ impl Services {
                 now,
             )
             .await?;
-        match outcome {
-            Booking::Done => {}
-            Booking::SlotTaken => {
-                return Err(DomainError::Conflict {
-                    code: "slot_taken",
-                    message: "this time has just been taken; please choose another".into(),
-                });
-            }
-            Booking::NotFound => return Err(DomainError::NotFound),
-        }
+        booking_outcome(outcome)?;
         plan(&mut moving, current.id, &due, now).await?;
         self.audit_public(
             &mut tx,

@@ -11,7 +11,7 @@ use termin_domain::schedule::slots::Slot;
 use termin_storage::{Organization, PracticeData, Practitioner, VisitType};
 
 use crate::Services;
-use crate::schedule::slots::{SlotInputs, compute};
+use crate::schedule::slots::{SlotInputs, compute, date_range};
 
 /// The longest range one public search may cover.
 const MAX_DAYS: i32 = 31;
@@ -72,16 +72,7 @@ impl Services {
             }
             _ => None,
         };
-        let from = errors.take("from", search.from.trim().parse::<Date>());
-        let to = errors.take("to", search.to.trim().parse::<Date>());
-        if let (Some(from), Some(to)) = (from, to)
-            && (to < from || (to - from).get_days() > MAX_DAYS)
-        {
-            errors.add(
-                "to",
-                format!("must be on or after from, at most {MAX_DAYS} days later"),
-            );
-        }
+        let (from, to) = date_range(&mut errors, (&search.from, &search.to), MAX_DAYS);
         errors.into_result()?;
         let (Some(visit_type), Some(from), Some(to)) = (visit_type, from, to) else {
             return Err(DomainError::invalid("visit_type_id", "is required"));

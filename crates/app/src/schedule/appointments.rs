@@ -21,7 +21,7 @@ use termin_storage::{
     Appointment, AppointmentChange, AppointmentFilter, Booking, NewAppointment, Patient, Reschedule,
 };
 
-use super::reminders::{plan, planned};
+use super::reminders::{plan, planned, planned_for_patient};
 
 use super::{Staff, field_id};
 use crate::Services;
@@ -513,18 +513,7 @@ impl Services {
         )
         .ok_or_else(|| DomainError::invalid("end", "must be after start"))?;
         let now = self.clock.now();
-        let due = match data
-            .patient(current.patient_id, &termin_storage::PatientVisibility::All)
-            .await?
-        {
-            Some(patient) => planned(
-                &data.reminder_policy().await?,
-                now,
-                start,
-                (patient.draft.email.is_some(), patient.draft.phone.is_some()),
-            ),
-            None => Vec::new(),
-        };
+        let due = planned_for_patient(data, current.patient_id, now, start).await?;
         let mut tx = self.store.begin().await?;
         let mut practice = tx.practice(staff.org());
         // Re-read under the transaction: it may have been cancelled meanwhile.
@@ -742,12 +731,13 @@ fn cancelled() -> DomainError {
     }
 }
 
-fn booking_outcome(booking: Booking) -> Result<(), DomainError> {
+/// A booking or move refused by the storage layer's guarantee, as the client is told.
+pub(crate) fn booking_outcome(booking: Booking) -> Result<(), DomainError> {
     match booking {
         Booking::Done => Ok(()),
         Booking::SlotTaken => Err(DomainError::Conflict {
             code: "slot_taken",
-            message: "the practitioner already has an appointment at this time".into(),
+            message: "this time is taken; please choose another".into(),
         }),
         Booking::NotFound => Err(DomainError::NotFound),
     }

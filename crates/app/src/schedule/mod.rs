@@ -15,6 +15,7 @@ pub(crate) mod slots;
 mod visit_types;
 
 pub use absences::{AbsenceInput, NewAbsence};
+pub(crate) use appointments::booking_outcome;
 pub use appointments::{AppointmentInput, AppointmentMove, AppointmentView, Cancellation, Range};
 pub use patient_rights::{
     EXPORT_FORMAT_VERSION, Erasure, ErasureMode, ExportedAppointment, PatientExport,

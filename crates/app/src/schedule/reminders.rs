@@ -6,12 +6,12 @@
 use jiff::Timestamp;
 use termin_domain::DomainError;
 use termin_domain::delivery::{Channel, Message};
-use termin_domain::ids::AppointmentId;
+use termin_domain::ids::{AppointmentId, PatientId};
 use termin_domain::rights::Permission;
 use termin_domain::schedule::appointment::AppointmentStatus;
 use termin_domain::schedule::reminders::ReminderPolicy;
 use termin_domain::schedule::waiting_list::{OFFERED_AT_ONCE, offered_at_once};
-use termin_storage::{DueReminder, PracticeTx, ReminderOutcome, ReminderState};
+use termin_storage::{DueReminder, PracticeData, PracticeTx, ReminderOutcome, ReminderState};
 
 use super::Staff;
 use crate::Services;
@@ -31,6 +31,28 @@ pub(crate) fn planned(
             Channel::Sms => has_phone,
         })
         .collect()
+}
+
+/// The reminders of a patient's appointment moving to `start` (read before the transaction:
+/// the practice's rule and the patient's contacts).
+pub(crate) async fn planned_for_patient(
+    data: PracticeData<'_>,
+    patient: PatientId,
+    now: Timestamp,
+    start: Timestamp,
+) -> Result<Vec<(Channel, Timestamp)>, DomainError> {
+    let Some(patient) = data
+        .patient(patient, &termin_storage::PatientVisibility::All)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(planned(
+        &data.reminder_policy().await?,
+        now,
+        start,
+        (patient.draft.email.is_some(), patient.draft.phone.is_some()),
+    ))
 }
 
 /// Plans an appointment's reminders inside the caller's transaction.

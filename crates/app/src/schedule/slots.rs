@@ -124,6 +124,26 @@ pub(crate) async fn compute(
     ))
 }
 
+/// A search's `from` and `to` dates (both inclusive): well-formed, in order, at most
+/// `max_days` apart; problems go into `errors` under the two fields.
+pub(crate) fn date_range(
+    errors: &mut FieldErrors,
+    (from, to): (&str, &str),
+    max_days: i32,
+) -> (Option<Date>, Option<Date>) {
+    let from = errors.take("from", from.trim().parse::<Date>());
+    let to = errors.take("to", to.trim().parse::<Date>());
+    if let (Some(from), Some(to)) = (from, to)
+        && (to < from || (to - from).get_days() > max_days)
+    {
+        errors.add(
+            "to",
+            format!("must be on or after from, at most {max_days} days later"),
+        );
+    }
+    (from, to)
+}
+
 impl Services {
     /// Free slots for a visit type in the calendars the member may see (or one of them),
     /// from now on.
@@ -141,16 +161,7 @@ impl Services {
             .as_deref()
             .filter(|p| !p.trim().is_empty())
             .and_then(|p| field_id(&mut errors, "practitioner_id", p));
-        let from = errors.take("from", search.from.trim().parse::<Date>());
-        let to = errors.take("to", search.to.trim().parse::<Date>());
-        if let (Some(from), Some(to)) = (from, to)
-            && (to < from || (to - from).get_days() > MAX_DAYS)
-        {
-            errors.add(
-                "to",
-                format!("must be on or after from, at most {MAX_DAYS} days later"),
-            );
-        }
+        let (from, to) = date_range(&mut errors, (&search.from, &search.to), MAX_DAYS);
         errors.into_result()?;
         let (Some(visit_type), Some(from), Some(to)) = (visit_type, from, to) else {
             return Err(DomainError::invalid("visit_type_id", "is required"));
