@@ -1,7 +1,9 @@
 //! No double booking under concurrency: 100 simultaneous attempts to book one slot give
 //! exactly one 201 and 99 × 409 `slot_taken` — on SQLite, on PostgreSQL, and with two
 //! Termin instances sharing one PostgreSQL database (the guarantee lives in the database,
-//! not in a process).
+//! not in a process). Over HTTP the requests rarely overlap at the critical moment, so this
+//! test alone would not catch a missing lock; `storage/tests/calendar.rs` opens the competing
+//! transactions before any books, and fails without the practitioner's lock.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
