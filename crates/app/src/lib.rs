@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod booking;
 pub mod delivery;
 pub mod invitations;
@@ -33,6 +34,8 @@ pub struct Services {
     pub guard: auth::GuardPolicy,
     /// Where users reach Termin (`https://host[:port]`), for links in messages.
     pub public_origin: String,
+    /// The configured backup targets' names (none: backups are not configured).
+    pub backup_targets: Arc<Vec<termin_domain::backup::TargetName>>,
     /// A hash of nothing, verified against when an e-mail address is unknown.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
@@ -46,6 +49,7 @@ impl Services {
             password_policy: PasswordPolicy::default(),
             guard: auth::GuardPolicy::default(),
             public_origin: "https://localhost:8443".to_owned(),
+            backup_targets: Arc::new(Vec::new()),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
         }
     }

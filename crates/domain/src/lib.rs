@@ -5,6 +5,7 @@
 //! private, so once a value exists it is valid.
 
 pub mod audit;
+pub mod backup;
 pub mod clock;
 pub mod delivery;
 pub mod error;

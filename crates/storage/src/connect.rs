@@ -114,6 +114,32 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
+    /// A private, empty SQLite database in memory, for restore tests of backups: their
+    /// plaintext never touches the disk. One connection, never recycled (the database lives
+    /// as long as that connection). Not migrated.
+    pub async fn scratch_in_memory() -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let options: AnyConnectOptions =
+            "sqlite::memory:".parse().map_err(StorageError::Database)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -11,6 +11,7 @@
 
 mod account_links;
 mod audit;
+mod backup_state;
 mod codes;
 mod connect;
 mod devices;
@@ -26,6 +27,7 @@ mod practice;
 mod rights;
 mod sessions;
 mod setup_tokens;
+mod snapshot;
 mod time;
 mod tx;
 mod url;
@@ -33,6 +35,7 @@ mod users;
 
 pub use account_links::{LinkAttempt, LinkKind, NewLink};
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
+pub use backup_state::{BackupRun, BackupRunKind, TargetHistory};
 pub use codes::{CodeAttempt, NewCode};
 pub use connect::{Backend, PoolSettings, Store};
 pub use devices::{DeviceRecord, NewDevice};
@@ -55,6 +58,9 @@ pub use practice::{
 };
 pub use practice::{FreedTime, Joined, OfferLink, WaitingCandidate, WaitingEntry, WaitingOffer};
 pub use sessions::{NewSession, SessionRecord};
+pub use snapshot::{
+    Cell, ColumnKind, RestoreError, RestoreReport, SnapshotEvent, SnapshotSummary, TableSpec,
+};
 pub use tx::Tx;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
 pub use users::{Member, Membership, NewUser, UserRecord};

@@ -70,6 +70,16 @@ impl Store {
         })
     }
 
+    /// Applies the migrations up to and including `version` (a restore loads an older
+    /// backup into the schema it was taken in, then migrates forward).
+    pub(crate) async fn migrate_to(&self, version: i64) -> StoreResult<()> {
+        match self.migrator().run_to(version, &self.pool).await {
+            Ok(()) => Ok(()),
+            Err(MigrateError::VersionMissing(version)) => Err(StorageError::SchemaTooNew(version)),
+            Err(err) => Err(StorageError::Migration(err)),
+        }
+    }
+
     /// For `/readyz`: reachable and migrated to exactly this binary's schema.
     pub async fn readiness(&self) -> Readiness {
         if self.ping().await.is_err() {

@@ -110,7 +110,7 @@ pub async fn open_store(settings: &Settings) -> Result<(Store, MigrationReport),
     Ok((store, report))
 }
 
-fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
+pub(crate) fn create_data_dir(settings: &Settings) -> Result<(), StartupError> {
     let dir = &settings.data_dir;
     let err = |source| StartupError::DataDir {
         path: dir.display().to_string(),
@@ -193,6 +193,13 @@ impl App {
         let (store, migrations) = open_store(&settings).await?;
         let mut services = services(store, clock.clone());
         services.guard = settings.guard.clone();
+        services.backup_targets = Arc::new(
+            settings
+                .backup
+                .iter()
+                .flat_map(|b| b.targets.iter().map(|t| t.name.clone()))
+                .collect(),
+        );
 
         let (cert_path, key_path, self_signed, created_now) = match &settings.tls {
             TlsSource::SelfSigned => {
@@ -347,6 +354,14 @@ impl App {
                 }
             }
         });
+        let backups = self.settings.backup.clone().map(|settings| {
+            let backups = termin_backup::Backups::new(
+                self.services.store.clone(),
+                self.services.clock.clone(),
+                settings,
+            );
+            tokio::spawn(backup_schedule(backups))
+        });
         let watcher = self
             .resolver
             .clone()
@@ -373,6 +388,11 @@ impl App {
             }
         }
         watcher.abort();
+        if let Some(backups) = backups {
+            // A backup cut off here leaves no manifest, so nothing half-written is ever
+            // taken for a backup; the next start makes the missed one.
+            backups.abort();
+        }
         pruner.abort();
         reminders.abort();
         // The outbox worker finishes the message in hand (its lease protects the rest).
@@ -381,6 +401,29 @@ impl App {
         self.services.store.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// How often each instance asks whether a backup or a check is due.
+const BACKUP_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The daily backup and weekly check; the database lets one instance run each due job.
+async fn backup_schedule(backups: termin_backup::Backups) {
+    let owner = uuid::Uuid::new_v4().to_string();
+    let mut every = tokio::time::interval(BACKUP_CHECK_INTERVAL);
+    loop {
+        every.tick().await;
+        match backups.run_due(&owner).await {
+            Ok(tick) if tick.backed_up || tick.verified => {
+                tracing::info!(
+                    backed_up = tick.backed_up,
+                    verified = tick.verified,
+                    "scheduled backup jobs ran"
+                )
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not run the backup schedule"),
+        }
     }
 }
 

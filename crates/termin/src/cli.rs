@@ -92,6 +92,13 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Encrypted backups to the configured targets.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+    /// Restore a backup into the configured (or given) database.
+    Restore(RestoreArgs),
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -140,4 +147,40 @@ pub enum AuditAction {
 pub enum ConfigAction {
     /// Print the effective configuration (secrets redacted); exit 2 when invalid.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Make a backup to every configured target now; prints its id. Exit 1 if any target
+    /// failed.
+    Run,
+    /// List the complete backups of every target.
+    List {
+        /// As JSON: `[{"target","id","created_at","bytes","verified"}]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the newest backup of each target: download it and compare its hash; with
+    /// --identity also restore it into a scratch database and compare its rows.
+    Verify {
+        /// The age identity file (keep it offline; needed for the full restore test).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The target to restore from (its name in the configuration).
+    #[arg(long)]
+    pub target: String,
+    /// The backup's id, as `termin backup list` shows it.
+    #[arg(long)]
+    pub backup: String,
+    /// The age identity file that decrypts the backup.
+    #[arg(long, value_name = "FILE")]
+    pub identity: PathBuf,
+    /// Replace the data of a database that is not empty.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -17,6 +17,7 @@ mod db;
 pub mod guards;
 mod passkey;
 pub mod pki;
+pub mod s3;
 mod server;
 pub mod tls_probe;
 pub mod webdriver;

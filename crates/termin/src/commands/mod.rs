@@ -2,13 +2,14 @@
 //! one sentence on stderr and the contract's exit code.
 
 mod audit;
+mod backup;
 mod config_check;
 mod migrate;
 mod operator;
 mod serve;
 mod setup;
 
-use crate::cli::{AuditAction, Cli, Command, ConfigAction, NetworkAction};
+use crate::cli::{AuditAction, BackupAction, Cli, Command, ConfigAction, NetworkAction};
 use crate::config::{self, Settings};
 
 /// A failed command: exit code 2 for bad usage or configuration, 1 for anything else.
@@ -56,6 +57,16 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         } => operator::clear_network_rule(settings, &org).await,
         Command::Unblock { source } => operator::unblock(settings, &source).await,
         Command::Unlock { email } => operator::unlock(settings, &email).await,
+        Command::Backup {
+            action: BackupAction::Run,
+        } => backup::run(settings).await,
+        Command::Backup {
+            action: BackupAction::List { json },
+        } => backup::list(settings, json).await,
+        Command::Backup {
+            action: BackupAction::Verify { identity },
+        } => backup::verify(settings, identity.as_deref()).await,
+        Command::Restore(args) => backup::restore(settings, args).await,
         Command::Config {
             action: ConfigAction::Check,
         } => config_check::run(&settings),

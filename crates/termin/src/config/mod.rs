@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod backup;
 mod delivery;
 mod limits;
 
@@ -17,6 +18,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use termin_storage::DatabaseUrl;
 
+pub use backup::{RawBackup, RawRetention, RawTarget};
 pub use delivery::{EmailDelivery, RawSms, RawSmtp, SmsDelivery};
 pub use limits::{RawLimits, RawLockout};
 
@@ -39,6 +41,7 @@ pub struct RawConfig {
     pub lockout: RawLockout,
     pub proxy: RawProxy,
     pub audit: RawAudit,
+    pub backup: RawBackup,
 }
 
 /// `[audit]`: how long the audit log is kept.
@@ -124,6 +127,7 @@ impl Default for RawConfig {
             lockout: RawLockout::default(),
             proxy: RawProxy::default(),
             audit: RawAudit::default(),
+            backup: RawBackup::default(),
         }
     }
 }
@@ -211,8 +215,9 @@ impl ConfigError {
 }
 
 /// Sections of the configuration; `TERMIN_<SECTION>_<KEY>` addresses `<section>.<key>`.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "tls", "http", "database", "log", "smtp", "sms", "limits", "lockout", "proxy", "audit",
+    "backup",
 ];
 /// Top-level keys that contain an underscore and must not be split into a section.
 const TOP_LEVEL: [&str; 4] = ["data_dir", "listen", "database_url", "public_url"];
@@ -308,9 +313,12 @@ pub struct Settings {
     pub guard: termin_app::auth::GuardPolicy,
     pub trusted_proxies: Vec<termin_domain::network::Cidr>,
     pub audit_retention: jiff::SignedDuration,
+    /// `None`: no backup target configured (the installation is unprotected).
+    pub backup: Option<termin_backup::BackupSettings>,
     /// As configured, for `config check`.
     limits: RawLimits,
     lockout: RawLockout,
+    raw_backup: RawBackup,
 }
 
 impl RawConfig {
@@ -422,6 +430,7 @@ impl RawConfig {
                     .map_err(|e| ConfigError::new("proxy.trusted", format!("{raw} {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let backup = self.backup.validate(&self.data_dir)?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::new("log.level", format!("not a valid log filter: {e}")))?;
         Ok(Settings {
@@ -443,10 +452,18 @@ impl RawConfig {
             guard,
             trusted_proxies,
             audit_retention,
+            backup,
             limits: self.limits,
             lockout: self.lockout,
+            raw_backup: self.backup,
         })
     }
+}
+
+/// Renders `[backup]` with its nested tables.
+#[derive(Serialize)]
+struct BackupSection {
+    backup: RawBackup,
 }
 
 impl Settings {
@@ -524,6 +541,10 @@ impl Settings {
         ] {
             out.push_str(&format!("\n[{name}]\n{}", section.unwrap_or_default()));
         }
+        let backup = toml::to_string(&BackupSection {
+            backup: self.raw_backup.redacted(),
+        });
+        out.push_str(&format!("\n{}", backup.unwrap_or_default()));
         out
     }
 
@@ -533,6 +554,23 @@ impl Settings {
         if !self.database_url.transport_verified() {
             warnings.push(
                 "the PostgreSQL server's certificate is not verified: add sslmode=verify-full to database_url"
+                    .to_owned(),
+            );
+        }
+        match &self.backup {
+            None => warnings.push(
+                "no backup target is configured: the installation is not protected (see docs/OPERATIONS.md)"
+                    .to_owned(),
+            ),
+            Some(backup) if backup.targets.len() < 2 => warnings.push(
+                "only one backup target is configured: two independent ones are needed for the status \"protected\""
+                    .to_owned(),
+            ),
+            Some(_) => {}
+        }
+        if self.raw_backup.verify_identity.is_some() {
+            warnings.push(
+                "backup.verify_identity is set: this server can decrypt its own backups; keep the identity offline unless you accept that"
                     .to_owned(),
             );
         }

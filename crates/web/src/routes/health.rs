@@ -14,10 +14,21 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: 200 when the database is reachable and migrated, else 503.
+/// `GET /readyz`: 200 when the database is reachable and migrated, else 503. The body also
+/// says whether backups protect the installation (two targets with a current backup each);
+/// problem codes only — target names and errors are on the administrators' page.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.services.readiness().await {
-        Readiness::Ready => Json(json!({ "status": "ready" })).into_response(),
+        Readiness::Ready => {
+            let backup = match state.services.backup_health().await {
+                Ok((health, _)) => json!({
+                    "status": health.status.as_str(),
+                    "problems": health.problems.iter().map(|p| p.code()).collect::<Vec<_>>(),
+                }),
+                Err(_) => json!({ "status": "unknown" }),
+            };
+            Json(json!({ "status": "ready", "backup": backup })).into_response()
+        }
         Readiness::NotMigrated => ApiError::Unavailable {
             code: "not_ready",
             message: "The database schema is not migrated to this version.".into(),

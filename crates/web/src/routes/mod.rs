@@ -3,6 +3,7 @@
 mod account_pages;
 mod audit;
 mod auth;
+mod backups;
 mod booking_page;
 mod calendar_page;
 mod health;
@@ -52,6 +53,7 @@ pub fn all() -> Routes {
         .merge(schedule_pages::routes())
         .merge(network::routes())
         .merge(audit::routes())
+        .merge(backups::routes())
         .merge(users_page::routes())
         .merge(login_pages::routes())
         .merge(invitations::routes())
