@@ -424,7 +424,10 @@ async fn readyz_and_the_backups_page_say_whether_the_installation_is_protected()
     let page = owner.get("/practices/praxis-am-see/backups").await;
     let html = page.body.as_str().unwrap();
     assert!(html.contains("data-status=\"unprotected\""), "{html}");
-    assert!(html.contains("Die letzte Sicherung auf disk-a ist vom"), "{html}");
+    assert!(
+        html.contains("Die letzte Sicherung auf disk-a ist vom"),
+        "{html}"
+    );
     server.stop().await.unwrap().cleanup().await;
 }
 

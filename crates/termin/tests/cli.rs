@@ -543,7 +543,13 @@ fn an_unverified_remote_postgres_connection_is_warned_about() {
         "config",
         "check",
     ]));
-    assert!(!text(&verified.stderr).contains("warning"));
+    let warned = text(&verified.stderr);
+    assert!(!warned.contains("sslmode"), "{warned}");
+    // No backup target is configured either: that is said too.
+    assert!(
+        warned.contains("no backup target is configured"),
+        "{warned}"
+    );
 }
 
 #[tokio::test]

@@ -177,7 +177,7 @@ async fn readyz_is_200_when_migrated_and_503_with_retry_after_when_not() {
     assert_eq!(ready.status(), 200);
     assert_eq!(
         ready.json::<Value>().await.unwrap(),
-        json!({"status": "ready"})
+        json!({"status": "ready", "backup": {"status": "unprotected", "problems": ["too_few_targets"]}})
     );
 
     server

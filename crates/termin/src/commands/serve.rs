@@ -5,6 +5,15 @@ use std::sync::Arc;
 use termin_domain::SystemClock;
 
 use super::Failure;
+
+/// Prints a line on stdout; a closed stdout (`termin serve | head`) must not stop the
+/// server, so write errors are ignored instead of panicking like `println!`.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use crate::app::{App, StartupInfo};
 use crate::config::Settings;
 
@@ -18,7 +27,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         .map_err(Failure::other)?;
     print_banner(app.info());
     for warning in settings_warnings {
-        println!("WARNING: {warning}");
+        say!("WARNING: {warning}");
         tracing::warn!(warning, "weak configuration");
     }
     tracing::info!(
@@ -33,16 +42,17 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
 /// What the operator needs at start: where to connect, which certificate to expect, and
 /// (first run only) the set-up link. Printed on stdout, not into the logs.
 fn print_banner(info: &StartupInfo) {
-    println!(
+    say!(
         "Termin listens on https://{} ({})",
-        info.https_addr, info.public_origin
+        info.https_addr,
+        info.public_origin
     );
     if let Some(addr) = info.redirect_addr {
-        println!("Plain HTTP on http://{addr} only redirects to HTTPS.");
+        say!("Plain HTTP on http://{addr} only redirects to HTTPS.");
     }
     let cert = &info.certificate;
     if cert.self_signed {
-        println!(
+        say!(
             "TLS certificate: self-signed for localhost, 127.0.0.1 and ::1{} ({}).",
             if cert.created_now {
                 ", created now"
@@ -51,14 +61,15 @@ fn print_banner(info: &StartupInfo) {
             },
             cert.cert_path.display()
         );
-        println!("  Configure tls.cert and tls.key to serve your own certificate on a network.");
+        say!("  Configure tls.cert and tls.key to serve your own certificate on a network.");
     } else {
-        println!("TLS certificate: {}", cert.cert_path.display());
+        say!("TLS certificate: {}", cert.cert_path.display());
     }
-    println!("  SHA-256 fingerprint: {}", cert.fingerprint_sha256);
-    println!(
+    say!("  SHA-256 fingerprint: {}", cert.fingerprint_sha256);
+    say!(
         "Database: {} (schema version {})",
-        info.database, info.migrations.schema_version
+        info.database,
+        info.migrations.schema_version
     );
     let channels = [
         ("E-mail", &info.email_delivery, "[smtp]"),
@@ -66,21 +77,21 @@ fn print_banner(info: &StartupInfo) {
     ];
     for (channel, delivery, section) in channels {
         if delivery.file {
-            println!(
+            say!(
                 "{channel}: NOT SENT, written to {} — configure {section} to send",
                 delivery.description
             );
         } else {
-            println!("{channel}: {}", delivery.description);
+            say!("{channel}: {}", delivery.description);
         }
     }
     if let Some(link) = &info.setup_link {
-        println!();
-        println!(
+        say!();
+        say!(
             "No practice exists yet. Create the first one within one hour with this one-time link:"
         );
-        println!("  {link}");
-        println!("(or run `termin setup --help` on this server)");
+        say!("  {link}");
+        say!("(or run `termin setup --help` on this server)");
     }
 }
 

@@ -69,8 +69,9 @@ impl Default for RawRetention {
     }
 }
 
-/// One `[[backup.targets]]` entry; which fields apply depends on `kind`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One `[[backup.targets]]` entry; which fields apply depends on `kind`. `Debug` hides the
+/// secret key.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawTarget {
     pub name: String,
@@ -83,6 +84,25 @@ pub struct RawTarget {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub prefix: Option<String>,
+}
+
+impl std::fmt::Debug for RawTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawTarget")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 impl RawBackup {
@@ -202,5 +222,64 @@ impl RawTarget {
                 format!("{other:?} is not a target kind: use \"directory\" or \"s3\""),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_key_never_shows_in_debug_output() {
+        let target = RawTarget {
+            name: "offsite".into(),
+            kind: "s3".into(),
+            secret_access_key: Some("wJalrXUtnFEMI-secret".into()),
+            ..RawTarget::default()
+        };
+        let shown = format!("{target:?}");
+        assert!(!shown.contains("wJalrXUtnFEMI-secret"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
+
+    #[test]
+    fn targets_without_recipients_are_refused_naming_the_key() {
+        let raw = RawBackup {
+            targets: vec![RawTarget {
+                name: "local".into(),
+                kind: "directory".into(),
+                path: Some(std::env::temp_dir().join("termin-config-test-backups")),
+                ..RawTarget::default()
+            }],
+            ..RawBackup::default()
+        };
+        let err = raw.validate(Path::new("/tmp")).unwrap_err();
+        assert_eq!(err.key, "backup.recipients");
+        let relative = RawBackup {
+            recipients: vec![age::x25519::Identity::generate().to_public().to_string()],
+            targets: vec![RawTarget {
+                name: "local".into(),
+                kind: "directory".into(),
+                path: Some("backups".into()),
+                ..RawTarget::default()
+            }],
+            ..RawBackup::default()
+        };
+        assert_eq!(
+            relative.validate(Path::new("/tmp")).unwrap_err().key,
+            "backup.targets[0].path"
+        );
+        let unknown_kind = RawBackup {
+            targets: vec![RawTarget {
+                name: "x".into(),
+                kind: "ftp".into(),
+                ..RawTarget::default()
+            }],
+            ..relative
+        };
+        assert_eq!(
+            unknown_kind.validate(Path::new("/tmp")).unwrap_err().key,
+            "backup.targets[0].kind"
+        );
     }
 }
