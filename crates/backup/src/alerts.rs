@@ -22,7 +22,7 @@ impl Backups {
                 o.result
                     .as_ref()
                     .err()
-                    .map(|f| format!("- {} ({}): {}", o.target, self.describe(o), f.code))
+                    .map(|f| format!("- {}: {}", o.target, f.code))
             })
             .collect();
         let fine: Vec<String> = outcomes
@@ -71,12 +71,6 @@ impl Backups {
             lines.join("\n"),
         );
         self.send_alert(&subject, &body).await;
-    }
-
-    fn describe(&self, outcome: &TargetOutcome) -> String {
-        self.target(outcome.target.as_str())
-            .map(|t| t.description.clone())
-            .unwrap_or_default()
     }
 
     async fn send_alert(&self, subject: &str, body: &str) {

@@ -17,6 +17,7 @@ pub mod manifest;
 mod restore;
 mod run;
 pub mod schedule;
+pub mod signing;
 pub mod target;
 
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ pub struct BackupSettings {
     pub alert_emails: Vec<String>,
     /// Where the encrypted work file is written (inside the data directory).
     pub work_dir: PathBuf,
+    /// Public keys (hex) whose signatures a restore accepts, besides the key of the database
+    /// restored into: the operator notes the key `termin backup key` prints.
+    pub signing_keys: Vec<String>,
     /// An identity file for the weekly check to restore with. Off by default: a server that
     /// holds it can read its backups.
     pub verify_identity: Option<PathBuf>,
@@ -114,6 +118,12 @@ pub enum BackupError {
     HashMismatch,
     #[error("the stored backup's hash does not match its manifest: it was changed or damaged")]
     ObjectHashMismatch,
+    #[error("the backup's manifest signature does not match: it was changed after it was signed")]
+    BadSignature,
+    #[error(
+        "the backup is signed by key {0}, which is not trusted: if you noted this key from `termin backup key`, add it to backup.signing_keys or pass --signing-key {0}"
+    )]
+    UntrustedSigner(String),
     #[error("the backup's plaintext format version {0} is not one this termin reads")]
     UnsupportedFormat(u32),
     #[error("{0}")]
@@ -135,6 +145,8 @@ pub enum BackupError {
     Storage(#[from] StorageError),
     #[error("cannot write the backup: {0}")]
     Io(String),
+    #[error("the snapshot stopped before its end")]
+    SnapshotStopped,
 }
 
 impl BackupError {

@@ -35,6 +35,10 @@ pub struct Manifest {
     pub recipients: Vec<String>,
     /// The run restored the object into a scratch database and found the same rows.
     pub restore_tested: bool,
+    /// The installation's Ed25519 public key (hex) and its signature over this manifest
+    /// with `signature` empty (see `signing.rs`).
+    pub signing_key: String,
+    pub signature: String,
 }
 
 /// How a backup was checked after it was made.

@@ -12,6 +12,7 @@ use crate::crypto::Identities;
 use crate::format::{ContentReader, ContentWriter, Next, Preamble, Trailer};
 use crate::manifest::{Check, CheckMethod, Manifest};
 use crate::run::TargetOutcome;
+use crate::signing;
 use crate::{BackupError, Backups, TargetFailure};
 
 /// What `termin restore` did.
@@ -55,6 +56,7 @@ impl Backups {
                 target: target.name.to_string(),
                 id: id.to_string(),
             })?;
+        signing::check(&manifest, &self.trusted_signers(into).await?)?;
         let work = self.work_file(id)?;
         let (sha256, size) = target
             .fetch(id, Some(work.path()))
@@ -167,6 +169,17 @@ impl Backups {
                 };
             }
         };
+        // A newer backup whose manifest cannot be read is the newest, and it is damaged.
+        let newest_complete = listing.complete.iter().map(|l| l.manifest.id.clone()).max();
+        if let Some(damaged) = listing.damaged.iter().max()
+            && newest_complete.as_ref().is_none_or(|c| damaged > c)
+        {
+            return VerifyOutcome {
+                target: target.name.clone(),
+                backup: Some(damaged.clone()),
+                result: Err("manifest_unreadable".into()),
+            };
+        }
         let Some(latest) = listing
             .complete
             .into_iter()
@@ -200,12 +213,32 @@ impl Backups {
         }
     }
 
+    /// The keys whose signatures count: the configured ones and the key of the database
+    /// the backup would go into (its own backups).
+    async fn trusted_signers(&self, database: &Store) -> Result<Vec<String>, BackupError> {
+        let mut trusted = self.settings.signing_keys.clone();
+        // A database without the table yet (a new one) simply has no key.
+        if let Ok(Some(own)) = database.backup_signing_public_key().await {
+            trusted.push(own);
+        }
+        Ok(trusted)
+    }
+
     async fn check_one(
         &self,
         target: &crate::Target,
         manifest: &Manifest,
         identities: Option<&Identities>,
     ) -> Result<CheckMethod, String> {
+        let trusted = self
+            .trusted_signers(&self.store)
+            .await
+            .map_err(|_| "database_unreachable".to_owned())?;
+        match signing::check(manifest, &trusted) {
+            Ok(()) => {}
+            Err(BackupError::UntrustedSigner(_)) => return Err("untrusted_signer".into()),
+            Err(_) => return Err("signature_invalid".into()),
+        }
         let work = self
             .work_file(&manifest.id)
             .map_err(|_| "work_dir_unwritable".to_owned())?;

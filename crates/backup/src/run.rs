@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use crate::crypto::{self, Identities, RunKey};
 use crate::format::{ContentWriter, FORMAT_VERSION, Preamble, Trailer};
 use crate::manifest::{MANIFEST_FORMAT, Manifest};
+use crate::signing::Signer;
 use crate::target::Target;
 use crate::{BackupError, Backups, TargetFailure};
 
@@ -128,12 +129,14 @@ impl Backups {
         })
     }
 
-    /// An owner-only work file for the ciphertext, removed when dropped.
+    /// An owner-only work file for the ciphertext, removed when dropped. Work files that a
+    /// killed run left behind (older than a day, so a run in progress is left alone) go.
     pub(crate) fn work_file(&self, id: &BackupId) -> Result<tempfile::NamedTempFile, BackupError> {
         let dir = &self.settings.work_dir;
         std::fs::create_dir_all(dir).map_err(BackupError::io)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(BackupError::io)?;
+        remove_stale_work_files(dir);
         tempfile::Builder::new()
             .prefix(&format!("{}.", id.as_str()))
             .suffix(".age.partial")
@@ -162,14 +165,21 @@ impl Backups {
         let exported = self.store.export_snapshot(events).await;
         let written = writer
             .await
-            .map_err(|err| BackupError::Io(err.to_string()))??;
-        let summary = exported?;
+            .map_err(|err| BackupError::Io(err.to_string()))?;
+        // Whichever side failed first explains it: a failed read ends the writer with "the
+        // snapshot stopped", a failed write ends the reader with "its reader stopped".
+        let (summary, written) = match (exported, written) {
+            (Ok(summary), Ok(written)) => (summary, written),
+            (Err(read), Err(BackupError::SnapshotStopped)) => return Err(read.into()),
+            (_, Err(write)) => return Err(write),
+            (Err(read), Ok(_)) => return Err(read.into()),
+        };
         if summary.schema_version != schema_version {
             return Err(BackupError::Io(
                 "the schema was migrated while the backup ran; run it again".into(),
             ));
         }
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             format: MANIFEST_FORMAT.into(),
             format_version: FORMAT_VERSION,
             id: id.clone(),
@@ -182,7 +192,12 @@ impl Backups {
             object_bytes: written.object_bytes,
             recipients: self.settings.recipients.as_strings(),
             restore_tested: true,
+            signing_key: String::new(),
+            signature: String::new(),
         };
+        Signer::of(&self.store, self.clock.now())
+            .await?
+            .sign(&mut manifest)?;
         // The restore test: what was written decrypts, its hash holds, it loads into an
         // empty database and that database holds exactly the backed-up rows.
         self.restore_test(&Identities::of_run(&key), file, &manifest)
@@ -291,6 +306,29 @@ impl Backups {
     }
 }
 
+fn remove_stale_work_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if stale
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".age.partial")
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Upload, read back, compare, and only then the manifest that makes it complete.
 async fn send_once(
     target: &Target,
@@ -337,9 +375,7 @@ fn write_encrypted(
         content.event(&event)?;
     }
     if !ended {
-        return Err(BackupError::Io(
-            "the snapshot stopped before its end".into(),
-        ));
+        return Err(BackupError::SnapshotStopped);
     }
     let (compressed, trailer) = content.finish()?;
     let encrypted = compressed.finish().map_err(BackupError::io)?;

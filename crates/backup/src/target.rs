@@ -52,8 +52,16 @@ pub struct Target {
     pub name: TargetName,
     /// What the operator sees: `directory /srv/backups`, `s3 bucket termin at …`.
     pub description: String,
-    store: Arc<dyn ObjectStore>,
+    place: Place,
     prefix: Option<Path>,
+}
+
+/// Where the objects go. A directory is opened at each use, not at start-up: a NAS that is
+/// not mounted is a failing target (reported), not a server that cannot start.
+#[derive(Clone)]
+enum Place {
+    Directory(std::path::PathBuf),
+    Store(Arc<dyn ObjectStore>),
 }
 
 impl std::fmt::Debug for Target {
@@ -79,28 +87,47 @@ impl Listed {
     }
 }
 
-/// What a target's listing found: complete backups, and ids with an object but no
-/// manifest (a run that did not finish).
+/// What a target's listing found: complete backups, ids with an object but no manifest (a
+/// run that did not finish), and ids whose manifest cannot be read (left for the operator).
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     pub complete: Vec<Listed>,
     pub incomplete: Vec<BackupId>,
+    pub damaged: Vec<BackupId>,
 }
 
 impl Target {
-    /// A local or mounted directory (created, owner-only, when missing).
+    /// A local or mounted directory. It must exist when a backup runs; Termin does not
+    /// create it, so that an unmounted share's empty mount point is never written to by
+    /// mistake (point the target at a folder inside the share).
     pub fn directory(name: TargetName, path: &FsPath) -> Result<Self, String> {
-        std::fs::create_dir_all(path)
-            .map_err(|err| format!("cannot create {}: {err}", path.display()))?;
-        let store = LocalFileSystem::new_with_prefix(path)
-            .map_err(|err| format!("cannot use {}: {err}", path.display()))?
-            .with_fsync(true);
+        if !path.is_absolute() {
+            return Err(format!("{} is not an absolute path", path.display()));
+        }
         Ok(Self {
             name,
             description: format!("directory {}", path.display()),
-            store: Arc::new(store),
+            place: Place::Directory(path.to_owned()),
             prefix: None,
         })
+    }
+
+    fn store(&self) -> Result<Arc<dyn ObjectStore>, TargetFailure> {
+        match &self.place {
+            Place::Store(store) => Ok(Arc::clone(store)),
+            Place::Directory(path) => {
+                if !path.is_dir() {
+                    tracing::warn!(target_name = %self.name, path = %path.display(), "backup directory missing (not mounted?)");
+                    return Err(TargetFailure::local("directory_missing"));
+                }
+                LocalFileSystem::new_with_prefix(path)
+                    .map(|fs| Arc::new(fs.with_fsync(true)) as Arc<dyn ObjectStore>)
+                    .map_err(|err| {
+                        tracing::warn!(target_name = %self.name, error = %err, "backup directory unusable");
+                        TargetFailure::local("directory_unusable")
+                    })
+            }
+        }
     }
 
     /// S3 or an S3-compatible store. Plain `http://` endpoints are accepted only on the
@@ -148,7 +175,7 @@ impl Target {
         Ok(Self {
             name,
             description,
-            store: Arc::new(store),
+            place: Place::Store(Arc::new(store)),
             prefix,
         })
     }
@@ -158,7 +185,7 @@ impl Target {
         Self {
             description: format!("{store}"),
             name,
-            store,
+            place: Place::Store(store),
             prefix: None,
         }
     }
@@ -180,31 +207,41 @@ impl Target {
 
     /// Uploads the encrypted file in parts; the object appears only when complete.
     pub async fn upload(&self, id: &BackupId, file: &FsPath) -> Result<u64, TargetFailure> {
+        let mut input = tokio::fs::File::open(file)
+            .await
+            .map_err(|_| TargetFailure::local("work_file_unreadable"))?;
         let upload = self
-            .store
+            .store()?
             .put_multipart(&self.key(id, OBJECT))
             .await
             .map_err(self.fail("upload_failed"))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        let mut input = tokio::fs::File::open(file)
-            .await
-            .map_err(|_| TargetFailure::local("work_file_unreadable"))?;
         let mut buffer = vec![0u8; 1024 * 1024];
         let mut total = 0u64;
-        loop {
-            let read = input
-                .read(&mut buffer)
-                .await
-                .map_err(|_| TargetFailure::local("work_file_unreadable"))?;
-            if read == 0 {
-                break;
+        let sent: Result<(), TargetFailure> = async {
+            loop {
+                let read = input
+                    .read(&mut buffer)
+                    .await
+                    .map_err(|_| TargetFailure::local("work_file_unreadable"))?;
+                if read == 0 {
+                    return Ok(());
+                }
+                writer
+                    .wait_for_capacity(4)
+                    .await
+                    .map_err(self.fail("upload_failed"))?;
+                writer.write(&buffer[..read]);
+                total += read as u64;
             }
-            writer
-                .wait_for_capacity(4)
-                .await
-                .map_err(self.fail("upload_failed"))?;
-            writer.write(&buffer[..read]);
-            total += read as u64;
+        }
+        .await;
+        if let Err(failure) = sent {
+            // No half-uploaded parts left behind (S3 keeps and bills them otherwise).
+            if let Err(err) = writer.abort().await {
+                tracing::warn!(target_name = %self.name, error = %err, "could not abort the upload");
+            }
+            return Err(failure);
         }
         writer.finish().await.map_err(self.fail("upload_failed"))?;
         Ok(total)
@@ -217,7 +254,7 @@ impl Target {
         to: Option<&FsPath>,
     ) -> Result<(String, u64), TargetFailure> {
         let result = self
-            .store
+            .store()?
             .get(&self.key(id, OBJECT))
             .await
             .map_err(self.fail("download_failed"))?;
@@ -261,22 +298,23 @@ impl Target {
     ) -> Result<(), TargetFailure> {
         let body = serde_json::to_vec_pretty(value)
             .map_err(|_| TargetFailure::local("manifest_unwritable"))?;
-        self.store
+        self.store()?
             .put(&self.key(id, file), PutPayload::from(body))
             .await
             .map_err(self.fail("manifest_upload_failed"))?;
         Ok(())
     }
 
+    /// `Ok(None)` when absent; `Ok(Some(Err(())))` when present but unreadable.
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         id: &BackupId,
         file: &str,
-    ) -> Result<Option<T>, TargetFailure> {
-        match self.store.get(&self.key(id, file)).await {
+    ) -> Result<Option<Result<T, ()>>, TargetFailure> {
+        match self.store()?.get(&self.key(id, file)).await {
             Ok(result) => {
                 let bytes = result.bytes().await.map_err(self.fail("download_failed"))?;
-                Ok(serde_json::from_slice(&bytes).ok())
+                Ok(Some(serde_json::from_slice(&bytes).map_err(|_| ())))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(err) => Err(self.fail("download_failed")(err)),
@@ -287,12 +325,28 @@ impl Target {
         self.put_json(&manifest.id, MANIFEST, manifest).await
     }
 
-    /// The manifest of `id`, if the backup is complete and the manifest names it.
+    /// The manifest of `id`: `None` when there is none (the backup never completed); a
+    /// manifest that cannot be read or names another backup is a failure, not an absence.
     pub async fn manifest(&self, id: &BackupId) -> Result<Option<Manifest>, TargetFailure> {
-        Ok(self
-            .get_json::<Manifest>(id, MANIFEST)
-            .await?
-            .filter(|m| m.id == *id))
+        match self.get_json::<Manifest>(id, MANIFEST).await? {
+            None => Ok(None),
+            Some(Ok(manifest)) if manifest.id == *id => Ok(Some(manifest)),
+            Some(_) => Err(TargetFailure::local("manifest_unreadable")),
+        }
+    }
+
+    /// The newest check of `id`; an unreadable one counts as a failed check.
+    async fn check(&self, id: &BackupId) -> Result<Option<Check>, TargetFailure> {
+        Ok(match self.get_json::<Check>(id, CHECK).await? {
+            None => None,
+            Some(Ok(check)) => Some(check),
+            Some(Err(())) => Some(Check {
+                checked_at: id.created_at(),
+                method: crate::manifest::CheckMethod::Hash,
+                ok: false,
+                error: Some("check_unreadable".into()),
+            }),
+        })
     }
 
     pub async fn put_check(&self, id: &BackupId, check: &Check) -> Result<(), TargetFailure> {
@@ -302,7 +356,7 @@ impl Target {
     /// Every backup on the target, oldest first.
     pub async fn list(&self) -> Result<Listing, TargetFailure> {
         let metas: Vec<_> = self
-            .store
+            .store()?
             .list(self.prefix.as_ref())
             .try_collect()
             .await
@@ -334,11 +388,15 @@ impl Target {
                 listing.incomplete.push(id);
                 continue;
             }
-            if let Some(manifest) = self.manifest(&id).await? {
-                let check = self.get_json::<Check>(&id, CHECK).await?;
-                listing.complete.push(Listed { manifest, check });
-            } else {
-                listing.incomplete.push(id);
+            match self.manifest(&id).await {
+                Ok(Some(manifest)) => {
+                    let check = self.check(&id).await?;
+                    listing.complete.push(Listed { manifest, check });
+                }
+                Ok(None) => listing.incomplete.push(id),
+                // Unreadable: never listed as good, never deleted as unfinished.
+                Err(failure) if failure.code == "manifest_unreadable" => listing.damaged.push(id),
+                Err(failure) => return Err(failure),
             }
         }
         Ok(listing)
@@ -347,8 +405,9 @@ impl Target {
     /// Deletes a backup: its manifest first, so that it is never seen half-deleted as
     /// complete.
     pub async fn delete(&self, id: &BackupId) -> Result<(), TargetFailure> {
+        let store = self.store()?;
         for file in [MANIFEST, CHECK, OBJECT] {
-            match self.store.delete(&self.key(id, file)).await {
+            match store.delete(&self.key(id, file)).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(err) => return Err(self.fail("delete_failed")(err)),
             }
@@ -357,25 +416,25 @@ impl Target {
     }
 }
 
-/// The scheme of an endpoint and whether its host is the loopback interface.
+/// The scheme of an endpoint and whether its host is the loopback interface. Parsed as a
+/// URL (user info such as `http://127.0.0.1@host` is refused, not mistaken for the host).
 fn url_host(endpoint: &str) -> Result<(String, bool), String> {
-    let (scheme, rest) = endpoint
-        .split_once("://")
-        .ok_or_else(|| format!("endpoint {endpoint} is not a URL"))?;
-    let scheme = scheme.to_ascii_lowercase();
+    let url = url::Url::parse(endpoint).map_err(|_| format!("endpoint {endpoint} is not a URL"))?;
+    let scheme = url.scheme().to_owned();
     if scheme != "https" && scheme != "http" {
         return Err(format!("endpoint {endpoint} must be https://"));
     }
-    let host_port = rest.split('/').next().unwrap_or_default();
-    let host = if let Some(stripped) = host_port.strip_prefix('[') {
-        stripped.split(']').next().unwrap_or_default()
-    } else {
-        host_port.split(':').next().unwrap_or_default()
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "endpoint {endpoint} must not carry user information: use access_key_id"
+        ));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(format!("endpoint {endpoint} names no host")),
     };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
     Ok((scheme, loopback))
 }
 
@@ -398,6 +457,11 @@ mod tests {
             ("https".into(), false)
         );
         assert!(url_host("ftp://x").is_err());
+        assert!(url_host("http://127.0.0.1:1@evil.example").is_err());
+        assert_eq!(
+            url_host("http://127.0.0.1.evil.example").unwrap(),
+            ("http".into(), false)
+        );
         let settings = S3Settings {
             bucket: "b".into(),
             endpoint: Some("http://s3.example.net".into()),

@@ -174,6 +174,50 @@ impl Store {
         Ok(())
     }
 
+    /// The signing key pair (private PKCS#8 hex, public hex), made once: of several instances
+    /// making one at the same moment, the first insert wins and everyone reads it back.
+    pub async fn backup_signing_key(
+        &self,
+        candidate: (&str, &str),
+        now: Timestamp,
+    ) -> StoreResult<(String, String)> {
+        sqlx::query(
+            "INSERT INTO backup_signing_key (id, private_key, public_key, created_at) \
+             VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate.0)
+        .bind(candidate.1)
+        .bind(to_db(now))
+        .execute(&self.pool)
+        .await?;
+        let row =
+            sqlx::query("SELECT private_key, public_key FROM backup_signing_key WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((row.try_get("private_key")?, row.try_get("public_key")?))
+    }
+
+    /// The public half of the signing key, if this database has one.
+    pub async fn backup_signing_public_key(&self) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT public_key FROM backup_signing_key WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Gives up the leases `owner` holds (an instance shutting down in the middle of a job):
+    /// the job was not done, so the next instance to ask runs it at once.
+    pub async fn release_scheduled_jobs(&self, owner: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE scheduled_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The e-mail addresses of every practice's owners (they are told when backups fail).
     pub async fn owner_emails(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(

@@ -128,7 +128,9 @@ impl Store {
             .max_lifetime(None)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // Sorts and temporary tables stay in memory too: no plaintext in temp files.
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY")
+                        .await?;
                     Ok(())
                 })
             })

@@ -80,6 +80,30 @@ impl Store {
         }
     }
 
+    /// The tables this binary's migrations create: a snapshot carries these and nothing
+    /// else that may share the database or schema (an extension's tables, another program's).
+    pub(crate) fn termin_tables(&self) -> std::collections::BTreeSet<String> {
+        let mut tables = std::collections::BTreeSet::new();
+        for migration in self.migrator().iter() {
+            let sql = migration.sql.as_str().to_ascii_lowercase();
+            for rest in sql.split("create table").skip(1) {
+                let rest = rest.trim_start();
+                let rest = rest
+                    .strip_prefix("if not exists")
+                    .unwrap_or(rest)
+                    .trim_start();
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    tables.insert(name);
+                }
+            }
+        }
+        tables
+    }
+
     /// For `/readyz`: reachable and migrated to exactly this binary's schema.
     pub async fn readiness(&self) -> Readiness {
         if self.ping().await.is_err() {

@@ -30,7 +30,8 @@ use termin_testkit::{CHROME, TestBackend, TestDb, TestServer, calendar};
 
 const BATCH: usize = 400;
 
-fn settings(dir: &std::path::Path, recipient: &str) -> BackupSettings {
+fn settings(dir: &std::path::Path, recipient: &str, signing_keys: Vec<String>) -> BackupSettings {
+    std::fs::create_dir_all(dir.join("target")).unwrap();
     BackupSettings {
         recipients: Recipients::parse(&[recipient.to_owned()]).unwrap(),
         targets: vec![
@@ -42,6 +43,7 @@ fn settings(dir: &std::path::Path, recipient: &str) -> BackupSettings {
         retention: Retention::default(),
         retry_delays: Vec::new(),
         alert_emails: Vec::new(),
+        signing_keys,
         work_dir: dir.join("work"),
         verify_identity: None,
     }
@@ -188,7 +190,7 @@ async fn main() {
     let backups = Backups::new(
         store.clone(),
         Arc::new(SystemClock),
-        settings(dir.path(), &recipient),
+        settings(dir.path(), &recipient, Vec::new()),
     );
     let started = Instant::now();
     let report = backups.run().await.unwrap();
@@ -200,7 +202,14 @@ async fn main() {
         mb(db_file),
         mb(report.manifest.object_bytes)
     );
+    let signing_key = store.backup_signing_public_key().await.unwrap().unwrap();
     store.close().await;
+    // Restores trust the installation's key, as an operator who noted it.
+    let backups = Backups::new(
+        db.store().await,
+        Arc::new(SystemClock),
+        settings(dir.path(), &recipient, vec![signing_key]),
+    );
 
     let into_sqlite = TestDb::new(TestBackend::Sqlite).await;
     let into = into_sqlite.connect().await;
@@ -241,7 +250,7 @@ async fn main() {
         let pg_backups = Backups::new(
             into.clone(),
             Arc::new(SystemClock),
-            settings(&dir.path().join("pg"), &recipient),
+            settings(&dir.path().join("pg"), &recipient, Vec::new()),
         );
         let started = Instant::now();
         let pg_report = pg_backups.run().await.unwrap();

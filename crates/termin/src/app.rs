@@ -354,13 +354,15 @@ impl App {
                 }
             }
         });
+        // This instance's name in the scheduled jobs' leases.
+        let instance = uuid::Uuid::new_v4().to_string();
         let backups = self.settings.backup.clone().map(|settings| {
             let backups = termin_backup::Backups::new(
                 self.services.store.clone(),
                 self.services.clock.clone(),
                 settings,
             );
-            tokio::spawn(backup_schedule(backups))
+            tokio::spawn(backup_schedule(backups, instance.clone()))
         });
         let watcher = self
             .resolver
@@ -390,8 +392,12 @@ impl App {
         watcher.abort();
         if let Some(backups) = backups {
             // A backup cut off here leaves no manifest, so nothing half-written is ever
-            // taken for a backup; the next start makes the missed one.
+            // taken for a backup; giving up the lease lets the next start make it.
             backups.abort();
+            let _ = backups.await;
+            if let Err(err) = self.services.store.release_scheduled_jobs(&instance).await {
+                tracing::warn!(error = %err, "could not release the backup schedule's lease");
+            }
         }
         pruner.abort();
         reminders.abort();
@@ -408,8 +414,7 @@ impl App {
 const BACKUP_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The daily backup and weekly check; the database lets one instance run each due job.
-async fn backup_schedule(backups: termin_backup::Backups) {
-    let owner = uuid::Uuid::new_v4().to_string();
+async fn backup_schedule(backups: termin_backup::Backups, owner: String) {
     let mut every = tokio::time::interval(BACKUP_CHECK_INTERVAL);
     loop {
         every.tick().await;

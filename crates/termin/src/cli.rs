@@ -160,6 +160,9 @@ pub enum BackupAction {
         #[arg(long)]
         json: bool,
     },
+    /// Print the public key this installation signs its backups with (made on first use):
+    /// note it with the identity, and name it in backup.signing_keys.
+    Key,
     /// Check the newest backup of each target: download it and compare its hash; with
     /// --identity also restore it into a scratch database and compare its rows.
     Verify {
@@ -183,4 +186,7 @@ pub struct RestoreArgs {
     /// Replace the data of a database that is not empty.
     #[arg(long)]
     pub force: bool,
+    /// Also accept backups signed by this public key (as `termin backup key` printed it).
+    #[arg(long, value_name = "KEY")]
+    pub signing_key: Vec<String>,
 }

@@ -23,6 +23,7 @@ use termin_storage::Store;
 use termin_testkit::{CHROME, TestBackend, TestDb, TestServer, on_both_backends, test_epoch};
 
 fn settings(dir: &Path, keys: &support::Keys, retention: Retention) -> BackupSettings {
+    std::fs::create_dir_all(support::directory(dir)).unwrap();
     BackupSettings {
         recipients: Recipients::parse(std::slice::from_ref(&keys.recipient)).unwrap(),
         targets: vec![
@@ -38,6 +39,7 @@ fn settings(dir: &Path, keys: &support::Keys, retention: Retention) -> BackupSet
         retention,
         retry_delays: Vec::new(),
         alert_emails: Vec::new(),
+        signing_keys: Vec::new(),
         work_dir: dir.join("work"),
         verify_identity: None,
     }
@@ -76,7 +78,14 @@ async fn round_trip(from: TestBackend, to: TestBackend) {
     assert_eq!(report.manifest.content_sha256, before);
     assert_eq!(report.manifest.row_counts["appointments"], 3);
     assert_eq!(report.manifest.source, store.backend().name());
+    // The operator noted the installation's signing key: restores trust it.
+    let signing_key = store.backup_signing_public_key().await.unwrap().unwrap();
+    assert_eq!(report.manifest.signing_key, signing_key);
     store.close().await;
+    let mut trusting = settings(dir.path(), &keys, Retention::default());
+    trusting.signing_keys = vec![signing_key];
+    let source_store = source.store().await;
+    let backups = Backups::new(source_store.clone(), Arc::new(clock.clone()), trusting);
 
     let target = backend_db(to).await.unwrap();
     let into = target.connect().await;
@@ -104,6 +113,7 @@ async fn round_trip(from: TestBackend, to: TestBackend) {
     let patients = owner.get("/api/v1/patients?q=muller").await;
     assert_eq!(patients.body["patients"][0]["family_name"], "Müller");
     server.stop().await.unwrap().cleanup().await;
+    source_store.close().await;
     source.cleanup().await;
 }
 
@@ -360,6 +370,8 @@ async fn readyz_and_the_backups_page_say_whether_the_installation_is_protected()
         dir.path().join("one"),
         dir.path().join("two"),
     );
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
     let server = TestServer::builder()
         .configure(move |raw| {
             raw.backup.recipients = vec![recipient];
@@ -442,4 +454,65 @@ async fn the_scratch_database_lives_in_memory_only() {
         scratch.latest_schema_version()
     );
     scratch.close().await;
+}
+
+/// A directory target that is not there (an unmounted share) does not stop the server: the
+/// scheduled backup reaches the other target, and the missing one is reported as failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_missing_directory_is_a_failing_target_not_a_server_that_cannot_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = support::keys(dir.path());
+    let (recipient, present, missing) = (
+        keys.recipient.clone(),
+        dir.path().join("present"),
+        dir.path().join("nas/termin"),
+    );
+    std::fs::create_dir_all(&present).unwrap();
+    let server = TestServer::builder()
+        .configure(move |raw| {
+            raw.backup.recipients = vec![recipient];
+            raw.backup.retry_delays_secs = Vec::new();
+            for (name, path) in [("disk", present), ("nas", missing)] {
+                raw.backup.targets.push(termin::config::RawTarget {
+                    name: name.into(),
+                    kind: "directory".into(),
+                    path: Some(path),
+                    ..Default::default()
+                });
+            }
+        })
+        .start()
+        .await;
+    let expected = serde_json::json!({"status": "unprotected", "problems": ["never_succeeded", "last_run_failed"]});
+    let mut status = readyz(&server).await;
+    for _ in 0..300 {
+        if status == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = readyz(&server).await;
+    }
+    assert_eq!(status, expected);
+    let (health, facts) = server.services.backup_health().await.unwrap();
+    assert!(!health.is_protected());
+    assert!(
+        facts[0].last_success.is_some(),
+        "the present disk got the backup"
+    );
+    assert_eq!(
+        facts[1]
+            .last_failure
+            .as_ref()
+            .map(|(_, code)| code.as_str()),
+        Some(
+            "upload_failed: directory_missing"
+                .replace("upload_failed: ", "")
+                .as_str()
+        )
+    );
+    assert!(
+        !dir.path().join("nas").exists(),
+        "nothing was created in its place"
+    );
+    server.stop().await.unwrap().cleanup().await;
 }

@@ -17,9 +17,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::{BUCKET, Keys, OPERATOR, S3At};
+use termin_backup::manifest::Manifest;
+use termin_backup::signing::Signer;
 use termin_storage::{DatabaseUrl, PoolSettings, Store};
-use termin_testkit::TestBackend;
 use termin_testkit::s3::S3Server;
+use termin_testkit::{TestBackend, TestDb};
 
 fn termin(dir: &Path, config: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_termin"));
@@ -57,6 +59,16 @@ fn list(dir: &Path, config: &Path) -> Vec<Value> {
         .clone()
 }
 
+/// The installation's public signing key, as the operator notes it.
+fn signing_key(dir: &Path, config: &Path) -> String {
+    let out = run(termin(dir, config).args(["backup", "key"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let key = text(&out.stdout).trim().to_owned();
+    assert_eq!(key.len(), 64, "{key}");
+    key
+}
+
+/// `termin restore`, trusting the installation's signing key as a noted key.
 fn restore(
     dir: &Path,
     config: &Path,
@@ -66,12 +78,27 @@ fn restore(
     url: &str,
     force: bool,
 ) -> Output {
+    let key = signing_key(dir, config);
+    restore_trusting(dir, config, keys, (target, id, url), force, Some(&key))
+}
+
+fn restore_trusting(
+    dir: &Path,
+    config: &Path,
+    keys: &Keys,
+    (target, id, url): (&str, &str, &str),
+    force: bool,
+    signing_key: Option<&str>,
+) -> Output {
     let mut cmd = termin(dir, config);
     cmd.args(["restore", "--target", target, "--backup", id, "--identity"])
         .arg(&keys.identity_file)
         .args(["--database-url", url]);
     if force {
         cmd.arg("--force");
+    }
+    if let Some(key) = signing_key {
+        cmd.args(["--signing-key", key]);
     }
     run(&mut cmd)
 }
@@ -172,11 +199,34 @@ async fn backup_to_a_directory_and_s3_then_restore_everything_on_a_new_server() 
     assert_eq!(manifest["recipients"], serde_json::json!([keys.recipient]));
     assert_eq!(manifest["restore_tested"], true);
     assert_eq!(manifest["row_counts"]["appointments"], 3);
-    assert_eq!(manifest["row_counts"]["patients"], 1);
+    assert_eq!(manifest["row_counts"]["patients"], 4);
+    assert!(
+        manifest["row_counts"]["appointment_changes"]
+            .as_u64()
+            .unwrap()
+            > 1500
+    );
 
     // "Lose the server": a new data directory and a new, empty database.
     let new_server = tempfile::tempdir().unwrap();
     let new_db = fresh_sqlite(new_server.path(), "restored.db");
+    // Without the noted signing key the backup is not trusted, and nothing is written.
+    let untrusted = restore_trusting(
+        new_server.path(),
+        &config,
+        &keys,
+        ("offsite", &id, &new_db),
+        false,
+        None,
+    );
+    assert_eq!(untrusted.status.code(), Some(1));
+    let key = signing_key(dir.path(), &config);
+    let message = text(&untrusted.stderr);
+    assert!(
+        message.contains(&format!("signed by key {key}, which is not trusted")),
+        "{message}"
+    );
+    assert_eq!(manifest["signing_key"], key.as_str());
     let out = restore(
         new_server.path(),
         &config,
@@ -327,11 +377,14 @@ async fn the_age_tool_decrypts_a_backup_without_termin() {
     db.cleanup().await;
 }
 
-/// One byte flipped in a stored backup: restore refuses and writes nothing; the check finds
-/// it and the backup is no longer listed as verified. Even a consistent forgery (object and
-/// manifest hash changed together) is refused, by the encryption's authentication.
+/// What an attacker who can write to a target does with a backup, step by step. A flipped
+/// byte: the hash check refuses it and the weekly check marks it unverified. The manifest's
+/// hash fixed to match: its signature no longer holds. Re-signed with the attacker's own
+/// key: not a trusted key. And even with the installation's own key (a stolen server), a
+/// damaged object or changed content is refused at the end of the stream — nothing is
+/// committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flipped_byte_is_refused() {
+async fn tampered_backups_are_refused_and_nothing_is_written() {
     let db = support::populated(TestBackend::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
     let keys = support::keys(dir.path());
@@ -340,30 +393,24 @@ async fn a_flipped_byte_is_refused() {
     assert_eq!(code, Some(0), "{stderr}");
     let id = stdout.trim().to_owned();
     let object = object_path(dir.path(), &id);
-    let mut bytes = std::fs::read(&object).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x01;
-    std::fs::write(&object, &bytes).unwrap();
-
+    let original = std::fs::read(&object).unwrap();
+    let mut flipped = original.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    std::fs::write(&object, &flipped).unwrap();
     let target_db = fresh_sqlite(dir.path(), "target.db");
-    let out = restore(dir.path(), &config, &keys, "local", &id, &target_db, false);
-    assert_eq!(out.status.code(), Some(1));
-    let message = text(&out.stderr);
-    assert!(message.contains("nothing was restored"), "{message}");
-    assert!(message.contains("hash does not match"), "{message}");
-    assert!(
-        !Path::new(&target_db["sqlite://".len()..]).exists() || {
-            let store = Store::connect(
-                &DatabaseUrl::parse(&target_db).unwrap(),
-                &PoolSettings::default(),
-            )
-            .await
-            .unwrap();
-            let empty = !store.holds_data().await.unwrap_or(false);
-            store.close().await;
-            empty
-        }
-    );
+    let refused = |what: &str, expected: &str| {
+        let out = restore(dir.path(), &config, &keys, "local", &id, &target_db, false);
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        let message = text(&out.stderr);
+        assert!(
+            message.contains("nothing was restored"),
+            "{what}: {message}"
+        );
+        assert!(message.contains(expected), "{what}: {message}");
+    };
+    refused("flipped byte", "hash does not match its manifest");
+    assert!(!holds_data(&target_db).await);
 
     let checked = run(termin(dir.path(), &config).args(["backup", "verify"]));
     assert_eq!(checked.status.code(), Some(1));
@@ -372,24 +419,94 @@ async fn a_flipped_byte_is_refused() {
         "{}",
         text(&checked.stderr)
     );
-    let listed = list(dir.path(), &config);
-    assert_eq!(listed[0]["verified"], false, "{listed:?}");
+    assert_eq!(list(dir.path(), &config)[0]["verified"], false);
 
-    // The forger fixes the manifest's hash and size too: age's authentication refuses.
     let manifest_path = support::directory(dir.path())
         .join(&id)
         .join("manifest.json");
-    let mut manifest: Value =
+    let genuine: Manifest =
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let write_manifest = |manifest: &Manifest| {
+        std::fs::write(&manifest_path, serde_json::to_vec(manifest).unwrap()).unwrap();
+    };
     use sha2::Digest;
-    manifest["object_sha256"] = Value::String(hex::encode(sha2::Sha256::digest(&bytes)));
-    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let out = restore(dir.path(), &config, &keys, "local", &id, &target_db, false);
-    assert_eq!(out.status.code(), Some(1));
-    let message = text(&out.stderr);
-    assert!(message.contains("nothing was restored"), "{message}");
-    assert!(message.contains("damaged"), "{message}");
+    let mut fixed = genuine.clone();
+    fixed.object_sha256 = hex::encode(sha2::Sha256::digest(&flipped));
+    write_manifest(&fixed);
+    refused("hash fixed, not re-signed", "signature does not match");
+
+    let attacker = Signer::generate().unwrap();
+    attacker.sign(&mut fixed).unwrap();
+    write_manifest(&fixed);
+    refused("re-signed by another key", "which is not trusted");
+
+    // With the installation's own key: age's authentication refuses the flipped byte …
+    let own = own_signer(&db).await;
+    own.sign(&mut fixed).unwrap();
+    write_manifest(&fixed);
+    refused("validly signed, damaged object", "fails authentication");
+    assert!(!holds_data(&target_db).await);
+
+    // … and changed content under the original trailer is refused at its end, after every
+    // row was already inserted: the transaction does not commit.
+    let mut lines = plaintext_lines(&keys, &original);
+    let row = lines.iter().position(|l| l.contains("\"Müller\"")).unwrap();
+    lines[row] = lines[row].replace("\"Müller\"", "\"Mallory\"");
+    let forged = encrypted(&keys, &lines);
+    std::fs::write(&object, &forged).unwrap();
+    let mut changed = genuine.clone();
+    changed.object_sha256 = hex::encode(sha2::Sha256::digest(&forged));
+    changed.object_bytes = forged.len() as u64;
+    own.sign(&mut changed).unwrap();
+    write_manifest(&changed);
+    refused("changed row", "content hash does not match");
+    assert!(!holds_data(&target_db).await, "nothing committed");
     db.cleanup().await;
+}
+
+async fn holds_data(url: &str) -> bool {
+    let store = Store::connect(&DatabaseUrl::parse(url).unwrap(), &PoolSettings::default())
+        .await
+        .unwrap();
+    let holds = store.holds_data().await.unwrap();
+    store.close().await;
+    holds
+}
+
+/// The installation's own signing key, read from its database (as a thief of the server
+/// could).
+async fn own_signer(db: &TestDb) -> Signer {
+    let private = db
+        .raw_strings("SELECT private_key FROM backup_signing_key")
+        .await[0]
+        .clone()
+        .unwrap();
+    Signer::from_private_hex(&private).unwrap()
+}
+
+fn identity(keys: &Keys) -> age::x25519::Identity {
+    std::fs::read_to_string(&keys.identity_file)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn plaintext_lines(keys: &Keys, ciphertext: &[u8]) -> Vec<String> {
+    let plain = age::decrypt(&identity(keys), ciphertext).unwrap();
+    let mut text_plain = String::new();
+    flate2::read::GzDecoder::new(&plain[..])
+        .read_to_string(&mut text_plain)
+        .unwrap();
+    text_plain.lines().map(str::to_owned).collect()
+}
+
+fn encrypted(keys: &Keys, lines: &[String]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, (lines.join("\n") + "\n").as_bytes()).unwrap();
+    age::encrypt(&identity(keys).to_public(), &gz.finish().unwrap()).unwrap()
 }
 
 /// The S3 target is down: the backup completes on the directory, the run exits 1 naming the
@@ -511,16 +628,21 @@ async fn a_backup_killed_half_way_is_never_taken_for_a_complete_one() {
         "{}",
         text(&out.stderr)
     );
-    // No plaintext and no ciphertext is left behind in the work directory.
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("data/backup-work"))
-        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(
-        leftovers
-            .iter()
-            .all(|name| name.to_string_lossy().ends_with(".age.partial")),
-        "{leftovers:?}"
-    );
+    // The work directory holds no plaintext: only the ciphertext of runs that were killed
+    // (removed by a later run once a day old).
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path().join("data/backup-work"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in &leftovers {
+        assert!(name.ends_with(".age.partial"), "{leftovers:?}");
+        let bytes = std::fs::read(dir.path().join("data/backup-work").join(name)).unwrap();
+        assert!(
+            bytes.is_empty() || bytes.starts_with(b"age-encryption.org/v1\n"),
+            "{name}"
+        );
+    }
     db.cleanup().await;
 }
 
@@ -536,38 +658,24 @@ async fn a_backup_of_an_unknown_schema_version_is_refused() {
     assert_eq!(code, Some(0), "{stderr}");
     let id = stdout.trim().to_owned();
 
-    // Re-made as a newer Termin would: the same rows, schema version 999.
-    let identity: age::x25519::Identity = std::fs::read_to_string(&keys.identity_file)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-        .unwrap()
-        .parse()
-        .unwrap();
+    // Re-made as a newer Termin would: the same rows, schema version 999, signed.
     let object = object_path(dir.path(), &id);
-    let ciphertext = std::fs::read(&object).unwrap();
-    let plain = age::decrypt(&identity, &ciphertext).unwrap();
-    let mut text_plain = String::new();
-    flate2::read::GzDecoder::new(&plain[..])
-        .read_to_string(&mut text_plain)
-        .unwrap();
-    let mut lines: Vec<String> = text_plain.lines().map(str::to_owned).collect();
+    let mut lines = plaintext_lines(&keys, &std::fs::read(&object).unwrap());
     let mut first: Value = serde_json::from_str(&lines[0]).unwrap();
     first["schema_version"] = 999.into();
     lines[0] = first.to_string();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, (lines.join("\n") + "\n").as_bytes()).unwrap();
-    let forged = age::encrypt(&identity.to_public(), &gz.finish().unwrap()).unwrap();
+    let forged = encrypted(&keys, &lines);
     std::fs::write(&object, &forged).unwrap();
     let manifest_path = support::directory(dir.path())
         .join(&id)
         .join("manifest.json");
-    let mut manifest: Value =
+    let mut manifest: Manifest =
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     use sha2::Digest;
-    manifest["schema_version"] = 999.into();
-    manifest["object_sha256"] = Value::String(hex::encode(sha2::Sha256::digest(&forged)));
-    manifest["object_bytes"] = (forged.len() as u64).into();
+    manifest.schema_version = 999;
+    manifest.object_sha256 = hex::encode(sha2::Sha256::digest(&forged));
+    manifest.object_bytes = forged.len() as u64;
+    own_signer(&db).await.sign(&mut manifest).unwrap();
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
 
     let target_db = fresh_sqlite(dir.path(), "target.db");

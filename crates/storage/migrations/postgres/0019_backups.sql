@@ -23,3 +23,13 @@ CREATE TABLE scheduled_jobs (
     lease_owner TEXT,
     lease_until BIGINT
 );
+
+-- The installation's key for signing backup manifests (Ed25519, PKCS#8 as hex). Shared by
+-- every instance, and carried inside the backups, so a restored server signs with the same
+-- key the operator trusts. Its public half is what `termin backup key` prints.
+CREATE TABLE backup_signing_key (
+    id          BIGINT PRIMARY KEY CHECK (id = 1),
+    private_key TEXT   NOT NULL,
+    public_key  TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL
+);

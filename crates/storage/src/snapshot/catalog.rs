@@ -17,12 +17,24 @@ pub(crate) struct CatalogTable {
     pub primary_key: Vec<String>,
 }
 
-/// Every table of the schema, parents before children, ties broken by name.
+/// Tables of the installation's own operation, not of its practices: which backups ran and
+/// which instance holds a scheduled job. A restored server starts them afresh — it has made
+/// no backup yet, and a lease of the lost server must not hold up its first one.
+pub(crate) const NOT_IN_SNAPSHOTS: [&str; 2] = ["backup_runs", "scheduled_jobs"];
+
+/// Termin's tables in the schema (those `termin` names; others sharing the database are
+/// left alone), parents before children, ties broken by name.
 pub(crate) async fn tables(
     conn: &mut AnyConnection,
     backend: Backend,
+    termin: &BTreeSet<String>,
 ) -> StoreResult<Vec<CatalogTable>> {
-    let names = table_names(conn, backend).await?;
+    let names: Vec<String> = table_names(conn, backend)
+        .await?
+        .into_iter()
+        .filter(|n| termin.contains(n) && !NOT_IN_SNAPSHOTS.contains(&n.as_str()))
+        .collect();
+    let names = checked(names)?;
     let mut tables = BTreeMap::new();
     let mut parents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for name in &names {
@@ -112,7 +124,7 @@ async fn table_names(conn: &mut AnyConnection, backend: Backend) -> StoreResult<
              AND table_name NOT LIKE '_sqlx_%' ORDER BY table_name"
         }
     };
-    checked(strings(conn, sql, None).await?)
+    strings(conn, sql, None).await
 }
 
 fn kind_of(declared: &str) -> Option<ColumnKind> {

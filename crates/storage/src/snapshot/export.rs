@@ -27,7 +27,7 @@ impl Store {
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
                 .fetch_one(&mut *tx)
                 .await?;
-        let tables = catalog::tables(&mut tx, self.backend()).await?;
+        let tables = catalog::tables(&mut tx, self.backend(), &self.termin_tables()).await?;
         let mut row_counts = Vec::with_capacity(tables.len());
         for table in &tables {
             send(&out, SnapshotEvent::Table(table.spec.clone())).await?;
@@ -83,9 +83,11 @@ fn select_sql(table: &CatalogTable, backend: Backend) -> String {
                 .columns
                 .iter()
                 .any(|(n, k)| n == name && *k == ColumnKind::Text);
+            // SQLite sorts NULL first; PostgreSQL must be told to (it sorts NULL last).
             match backend {
-                Backend::Postgres if text => format!("\"{name}\" COLLATE \"C\""),
-                _ => format!("\"{name}\""),
+                Backend::Postgres if text => format!("\"{name}\" COLLATE \"C\" NULLS FIRST"),
+                Backend::Postgres => format!("\"{name}\" NULLS FIRST"),
+                Backend::Sqlite => format!("\"{name}\""),
             }
         })
         .collect();

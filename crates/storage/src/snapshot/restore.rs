@@ -93,15 +93,23 @@ impl Store {
                 backup: schema_version,
             });
         }
+        // Refuse before migrating: a refused restore leaves the database as it was.
+        if !force && self.holds_data().await? {
+            return Err(RestoreError::NotEmpty {
+                tables: self.occupied_table_names().await?,
+            });
+        }
         if target < schema_version {
             self.migrate_to(schema_version).await?;
         }
+        let termin = self.termin_tables();
         let mut tx = self.begin().await?;
-        let tables: BTreeMap<String, CatalogTable> = catalog::tables(&mut tx.inner, self.backend())
-            .await?
-            .into_iter()
-            .map(|t| (t.spec.name.clone(), t))
-            .collect();
+        let tables: BTreeMap<String, CatalogTable> =
+            catalog::tables(&mut tx.inner, self.backend(), &termin)
+                .await?
+                .into_iter()
+                .map(|t| (t.spec.name.clone(), t))
+                .collect();
         let occupied = occupied_tables(&mut tx, &tables).await?;
         let mut replaced_rows = 0;
         if !occupied.is_empty() {
@@ -110,7 +118,7 @@ impl Store {
                     tables: occupied.into_iter().map(|(name, _)| name).collect(),
                 });
             }
-            replaced_rows = clear(&mut tx, &tables).await?;
+            replaced_rows = clear(&mut tx, &tables, &termin).await?;
         }
         let mut row_counts: Vec<(String, u64)> = Vec::new();
         let mut current: Option<&TableSpec> = None;
@@ -146,10 +154,16 @@ impl Store {
         })
     }
 
-    /// Whether any table of the schema holds a row (a restore target must be empty).
+    /// Whether any of Termin's tables (as snapshots carry them) holds a row: a restore
+    /// target must be empty.
     pub async fn holds_data(&self) -> StoreResult<bool> {
+        Ok(!self.occupied_table_names().await?.is_empty())
+    }
+
+    async fn occupied_table_names(&self) -> StoreResult<Vec<String>> {
         let mut tx = self.pool.begin().await?;
-        let tables = catalog::tables(&mut tx, self.backend()).await?;
+        let tables = catalog::tables(&mut tx, self.backend(), &self.termin_tables()).await?;
+        let mut occupied = Vec::new();
         for table in tables {
             let sql = format!("SELECT 1 FROM \"{}\" LIMIT 1", table.spec.name);
             if sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -157,10 +171,10 @@ impl Store {
                 .await?
                 .is_some()
             {
-                return Ok(true);
+                occupied.push(table.spec.name);
             }
         }
-        Ok(false)
+        Ok(occupied)
     }
 }
 
@@ -182,8 +196,12 @@ async fn occupied_tables(
 }
 
 /// Deletes every row, children before parents.
-async fn clear(tx: &mut crate::Tx, tables: &BTreeMap<String, CatalogTable>) -> StoreResult<u64> {
-    let order = catalog::tables(&mut tx.inner, tx.backend).await?;
+async fn clear(
+    tx: &mut crate::Tx,
+    tables: &BTreeMap<String, CatalogTable>,
+    termin: &std::collections::BTreeSet<String>,
+) -> StoreResult<u64> {
+    let order = catalog::tables(&mut tx.inner, tx.backend, termin).await?;
     debug_assert_eq!(order.len(), tables.len());
     let mut deleted = 0;
     for table in order.iter().rev() {

@@ -36,8 +36,8 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     println!("{}", report.manifest.id);
     let total: u64 = report.manifest.row_counts.values().sum();
     eprintln!(
-        "backup {}: {total} rows, {} bytes encrypted, restore-tested",
-        report.manifest.id, report.manifest.object_bytes
+        "backup {}: {total} rows, {} bytes encrypted, restore-tested, signed by {}",
+        report.manifest.id, report.manifest.object_bytes, report.manifest.signing_key
     );
     let mut failed = Vec::new();
     for outcome in &report.targets {
@@ -111,6 +111,16 @@ pub async fn list(settings: Settings, json: bool) -> Result<(), Failure> {
     }
 }
 
+/// Prints the public signing key (alone on stdout).
+pub async fn key(settings: Settings) -> Result<(), Failure> {
+    let (store, _) = open_store(&settings).await.map_err(Failure::other)?;
+    let signer = termin_backup::signing::Signer::of(&store, jiff::Timestamp::now()).await;
+    store.close().await;
+    let signer = signer.map_err(Failure::other)?;
+    println!("{}", signer.public_hex());
+    Ok(())
+}
+
 fn identities(path: &Path) -> Result<Identities, Failure> {
     Identities::from_file(path).map_err(Failure::usage)
 }
@@ -150,7 +160,15 @@ pub async fn verify(settings: Settings, identity: Option<&Path>) -> Result<(), F
 }
 
 pub async fn restore(settings: Settings, args: RestoreArgs) -> Result<(), Failure> {
-    let backup = configured(&settings)?;
+    let mut backup = configured(&settings)?;
+    for key in &args.signing_key {
+        if !termin_backup::signing::is_public_key(key) {
+            return Err(Failure::usage(format!(
+                "--signing-key {key:?} is not a public key as `termin backup key` prints it (64 hex digits)"
+            )));
+        }
+        backup.signing_keys.push(key.clone());
+    }
     let id = BackupId::parse(&args.backup).map_err(|_| {
         Failure::usage(format!(
             "{:?} is not a backup id (termin backup list shows them)",

@@ -61,6 +61,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             action: BackupAction::Run,
         } => backup::run(settings).await,
         Command::Backup {
+            action: BackupAction::Key,
+        } => backup::key(settings).await,
+        Command::Backup {
             action: BackupAction::List { json },
         } => backup::list(settings, json).await,
         Command::Backup {

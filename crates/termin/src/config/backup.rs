@@ -17,6 +17,9 @@ use super::ConfigError;
 pub struct RawBackup {
     /// The operator's age X25519 public keys (`age1…`). Never an identity.
     pub recipients: Vec<String>,
+    /// Public keys (64 hex digits, from `termin backup key`) whose signed backups a restore
+    /// accepts, besides the key of the database restored into.
+    pub signing_keys: Vec<String>,
     /// Daily, `HH:MM` in `time_zone`.
     pub schedule: String,
     pub time_zone: String,
@@ -38,6 +41,7 @@ impl Default for RawBackup {
     fn default() -> Self {
         Self {
             recipients: Vec::new(),
+            signing_keys: Vec::new(),
             schedule: "02:00".into(),
             time_zone: "Europe/Berlin".into(),
             verify_schedule: "sun 04:00".into(),
@@ -135,6 +139,14 @@ impl RawBackup {
                 ConfigError::new(&format!("backup.alert_emails[{i}]"), e.to_string())
             })?;
         }
+        for (i, key) in self.signing_keys.iter().enumerate() {
+            if !termin_backup::signing::is_public_key(key) {
+                return Err(ConfigError::new(
+                    &format!("backup.signing_keys[{i}]"),
+                    "must be a public key as `termin backup key` prints it (64 hex digits)",
+                ));
+            }
+        }
         if self.targets.is_empty() {
             return Ok(None);
         }
@@ -164,6 +176,7 @@ impl RawBackup {
                 .map(|s| Duration::from_secs(*s))
                 .collect(),
             alert_emails: self.alert_emails.clone(),
+            signing_keys: self.signing_keys.clone(),
             work_dir: data_dir.join("backup-work"),
             verify_identity: self.verify_identity.clone(),
         }))

@@ -12,7 +12,10 @@ pub const BUCKET: &str = "termin-backups";
 pub const OPERATOR: &str = "ops@betreiber.example";
 
 /// A database holding a practice, two practitioners, a visit type, a patient with umlauts
-/// and three appointments — written by Termin itself, through its API.
+/// and three appointments — written by Termin itself, through its API — plus rows that test
+/// the snapshot's order and batching: three patients whose ids sort differently bytewise
+/// than in a locale's collation (`B…` < `a…` < `ä…`), and 1 500 history entries of one
+/// appointment (more than one batch and one insert statement).
 pub async fn populated(backend: TestBackend) -> TestDb {
     let server = TestServer::builder().backend(backend).start().await;
     server.with_practice().await;
@@ -26,7 +29,23 @@ pub async fn populated(backend: TestBackend) -> TestDb {
         let booked = cal.book(&owner, dr, start).await;
         assert_eq!(booked.status, 201, "{:?}", booked.body);
     }
-    server.stop().await.expect("server stops")
+    let db = server.stop().await.expect("server stops");
+    db.execute_raw(
+        "INSERT INTO patients (id, org_id, given_name, family_name, birth_date, family_key, \
+         family_plain, given_key, given_plain, created_at, updated_at) \
+         SELECT v.id, o.id, 'Eva', v.name, '1980-01-01', 'x', 'x', 'eva', 'eva', 0, 0 \
+         FROM organizations o, (SELECT 'B-upper' AS id, 'Berg' AS name \
+           UNION ALL SELECT 'a-lower', 'Arnold' UNION ALL SELECT 'ä-umlaut', 'Ärger') v",
+    )
+    .await;
+    db.execute_raw(
+        "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 1501) \
+         INSERT INTO appointment_changes (org_id, appointment_id, seq, at, change) \
+         SELECT a.org_id, a.id, n.i, 0, '{\"kind\":\"note\"}' FROM n, \
+           (SELECT org_id, id FROM appointments ORDER BY start_at LIMIT 1) a",
+    )
+    .await;
+    db
 }
 
 /// An operator's key pair: the identity file (kept offline in real life) and the public key.
@@ -74,6 +93,7 @@ pub fn config(dir: &Path, db_url: &str, keys: &Keys, s3: Option<&S3At>) -> PathB
             termin_testkit::s3::SECRET_ACCESS_KEY,
         ));
     }
+    std::fs::create_dir_all(directory(dir)).expect("the target's folder");
     let path = dir.join("termin.toml");
     std::fs::write(&path, toml).expect("config written");
     path
