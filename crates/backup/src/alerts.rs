@@ -9,6 +9,19 @@ use termin_domain::user::Email;
 use crate::Backups;
 use crate::run::TargetOutcome;
 
+/// `- target: code` for each failed target.
+fn failure_lines(outcomes: &[TargetOutcome]) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|f| format!("- {}: {}", o.target, f.code))
+        })
+        .collect()
+}
+
 impl Backups {
     pub(crate) async fn alert_failures(
         &self,
@@ -16,15 +29,7 @@ impl Backups {
         outcomes: &[TargetOutcome],
         what: &str,
     ) {
-        let failed: Vec<String> = outcomes
-            .iter()
-            .filter_map(|o| {
-                o.result
-                    .as_ref()
-                    .err()
-                    .map(|f| format!("- {}: {}", o.target, f.code))
-            })
-            .collect();
+        let failed = failure_lines(outcomes);
         let fine: Vec<String> = outcomes
             .iter()
             .filter(|o| o.result.is_ok())
@@ -53,15 +58,7 @@ impl Backups {
         id: Option<&BackupId>,
         failed: &[TargetOutcome],
     ) {
-        let lines: Vec<String> = failed
-            .iter()
-            .filter_map(|o| {
-                o.result
-                    .as_ref()
-                    .err()
-                    .map(|f| format!("- {}: {}", o.target, f.code))
-            })
-            .collect();
+        let lines = failure_lines(failed);
         let subject = format!("Termin: backup check failed on {} target(s)", lines.len());
         let body = format!(
             "The check of the newest backup{} failed on:\n{}\n\nA backup that fails its check cannot \

@@ -346,6 +346,30 @@ async fn retention_keeps_what_the_rule_says_after_each_run() {
     db.cleanup().await;
 }
 
+/// A server whose configuration names these directory targets: its schedule makes the
+/// missed backup at once.
+async fn server_backing_up_to(
+    keys: &support::Keys,
+    targets: [(&'static str, std::path::PathBuf); 2],
+) -> TestServer {
+    let recipient = keys.recipient.clone();
+    TestServer::builder()
+        .configure(move |raw| {
+            raw.backup.recipients = vec![recipient];
+            raw.backup.retry_delays_secs = Vec::new();
+            for (name, path) in targets {
+                raw.backup.targets.push(termin::config::RawTarget {
+                    name: name.into(),
+                    kind: "directory".into(),
+                    path: Some(path),
+                    ..Default::default()
+                });
+            }
+        })
+        .start()
+        .await
+}
+
 async fn readyz(server: &TestServer) -> Value {
     let answer = server.get("/readyz").await;
     assert_eq!(answer.status(), 200);
@@ -365,28 +389,10 @@ async fn readyz_and_the_backups_page_say_whether_the_installation_is_protected()
 
     let dir = tempfile::tempdir().unwrap();
     let keys = support::keys(dir.path());
-    let (recipient, first, second) = (
-        keys.recipient.clone(),
-        dir.path().join("one"),
-        dir.path().join("two"),
-    );
+    let (first, second) = (dir.path().join("one"), dir.path().join("two"));
     std::fs::create_dir_all(&first).unwrap();
     std::fs::create_dir_all(&second).unwrap();
-    let server = TestServer::builder()
-        .configure(move |raw| {
-            raw.backup.recipients = vec![recipient];
-            raw.backup.retry_delays_secs = Vec::new();
-            for (name, path) in [("disk-a", first), ("disk-b", second)] {
-                raw.backup.targets.push(termin::config::RawTarget {
-                    name: name.into(),
-                    kind: "directory".into(),
-                    path: Some(path),
-                    ..Default::default()
-                });
-            }
-        })
-        .start()
-        .await;
+    let server = server_backing_up_to(&keys, [("disk-a", first), ("disk-b", second)]).await;
     server.with_practice().await;
     let mut status = readyz(&server).await;
     for _ in 0..300 {
@@ -462,27 +468,9 @@ async fn the_scratch_database_lives_in_memory_only() {
 async fn a_missing_directory_is_a_failing_target_not_a_server_that_cannot_start() {
     let dir = tempfile::tempdir().unwrap();
     let keys = support::keys(dir.path());
-    let (recipient, present, missing) = (
-        keys.recipient.clone(),
-        dir.path().join("present"),
-        dir.path().join("nas/termin"),
-    );
+    let (present, missing) = (dir.path().join("present"), dir.path().join("nas/termin"));
     std::fs::create_dir_all(&present).unwrap();
-    let server = TestServer::builder()
-        .configure(move |raw| {
-            raw.backup.recipients = vec![recipient];
-            raw.backup.retry_delays_secs = Vec::new();
-            for (name, path) in [("disk", present), ("nas", missing)] {
-                raw.backup.targets.push(termin::config::RawTarget {
-                    name: name.into(),
-                    kind: "directory".into(),
-                    path: Some(path),
-                    ..Default::default()
-                });
-            }
-        })
-        .start()
-        .await;
+    let server = server_backing_up_to(&keys, [("disk", present), ("nas", missing)]).await;
     let expected = serde_json::json!({"status": "unprotected", "problems": ["never_succeeded", "last_run_failed"]});
     let mut status = readyz(&server).await;
     for _ in 0..300 {

@@ -120,6 +120,35 @@ fn object_path(dir: &Path, id: &str) -> PathBuf {
     support::directory(dir).join(id).join("backup.age")
 }
 
+/// A practice's database with its backup configuration (a directory target, and S3 when
+/// given) in a fresh folder.
+struct Installation {
+    db: TestDb,
+    dir: tempfile::TempDir,
+    keys: Keys,
+    config: PathBuf,
+}
+
+async fn installation(s3: Option<&S3At>) -> Installation {
+    let db = support::populated(TestBackend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = support::keys(dir.path());
+    let config = support::config(dir.path(), db.url(), &keys, s3);
+    Installation {
+        db,
+        dir,
+        keys,
+        config,
+    }
+}
+
+/// `termin backup run` that must succeed; its id.
+fn backed_up(dir: &tempfile::TempDir, config: &Path) -> String {
+    let (code, stdout, stderr) = backup_run(dir.path(), config);
+    assert_eq!(code, Some(0), "{stderr}");
+    stdout.trim().to_owned()
+}
+
 fn age_available() -> bool {
     termin_testkit::s3::required(
         "AGE",
@@ -327,13 +356,14 @@ async fn the_age_tool_decrypts_a_backup_without_termin() {
     if !age_available() {
         return;
     }
-    let db = support::populated(TestBackend::Sqlite).await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = support::keys(dir.path());
-    let config = support::config(dir.path(), db.url(), &keys, None);
-    let (code, stdout, stderr) = backup_run(dir.path(), &config);
-    assert_eq!(code, Some(0), "{stderr}");
-    let id = stdout.trim();
+    let Installation {
+        db,
+        dir,
+        keys,
+        config,
+    } = installation(None).await;
+    let id = backed_up(&dir, &config);
+    let id = id.as_str();
 
     let decrypted = Command::new("age")
         .args(["--decrypt", "--identity"])
@@ -385,13 +415,13 @@ async fn the_age_tool_decrypts_a_backup_without_termin() {
 /// committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_backups_are_refused_and_nothing_is_written() {
-    let db = support::populated(TestBackend::Sqlite).await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = support::keys(dir.path());
-    let config = support::config(dir.path(), db.url(), &keys, None);
-    let (code, stdout, stderr) = backup_run(dir.path(), &config);
-    assert_eq!(code, Some(0), "{stderr}");
-    let id = stdout.trim().to_owned();
+    let Installation {
+        db,
+        dir,
+        keys,
+        config,
+    } = installation(None).await;
+    let id = backed_up(&dir, &config);
     let object = object_path(dir.path(), &id);
     let original = std::fs::read(&object).unwrap();
     let mut flipped = original.clone();
@@ -574,10 +604,12 @@ async fn one_target_down_the_other_still_gets_the_backup_and_people_are_told() {
 /// restores; a backup without its manifest is never listed or restored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_killed_half_way_is_never_taken_for_a_complete_one() {
-    let db = support::populated(TestBackend::Sqlite).await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = support::keys(dir.path());
-    let config = support::config(dir.path(), db.url(), &keys, None);
+    let Installation {
+        db,
+        dir,
+        keys,
+        config,
+    } = installation(None).await;
     let mut killed_while_running = 0;
     for delay_ms in [20u64, 60, 120, 200, 300, 450, 700] {
         let mut child = termin(dir.path(), &config)
@@ -650,13 +682,13 @@ async fn a_backup_killed_half_way_is_never_taken_for_a_complete_one() {
 /// clear message, before anything is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_of_an_unknown_schema_version_is_refused() {
-    let db = support::populated(TestBackend::Sqlite).await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = support::keys(dir.path());
-    let config = support::config(dir.path(), db.url(), &keys, None);
-    let (code, stdout, stderr) = backup_run(dir.path(), &config);
-    assert_eq!(code, Some(0), "{stderr}");
-    let id = stdout.trim().to_owned();
+    let Installation {
+        db,
+        dir,
+        keys,
+        config,
+    } = installation(None).await;
+    let id = backed_up(&dir, &config);
 
     // Re-made as a newer Termin would: the same rows, schema version 999, signed.
     let object = object_path(dir.path(), &id);

@@ -55,8 +55,16 @@ pub struct RestoreReport {
     pub replaced_rows: u64,
 }
 
-/// Parameters per statement stay well under SQLite's 32 766 and PostgreSQL's 65 535.
-const MAX_PARAMETERS: usize = 8_000;
+/// Parameters per insert statement, measured (`cargo bench -p termin --bench backup_restore`):
+/// SQLite's driver binds each parameter by looking up its name, so the cost per row grows
+/// with the statement's size and small statements win; PostgreSQL pays a round trip per
+/// statement, so large ones win (its limit is 65 535).
+fn max_parameters(backend: crate::Backend) -> usize {
+    match backend {
+        crate::Backend::Sqlite => 300,
+        crate::Backend::Postgres => 8_000,
+    }
+}
 
 impl Store {
     /// The schema version applied to this database, 0 for a new one.
@@ -223,7 +231,7 @@ async fn insert_rows(
     if rows.iter().any(|row| row.len() != width) || width == 0 {
         return Err(RestoreError::MalformedRows(spec.name.clone()));
     }
-    let per_statement = (MAX_PARAMETERS / width).max(1);
+    let per_statement = (max_parameters(tx.backend) / width).max(1);
     for chunk in rows.chunks(per_statement) {
         let sql = insert_sql(spec, chunk.len());
         let mut query: Query<'_, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
