@@ -213,40 +213,32 @@ async fn main() {
 
     let into_sqlite = TestDb::new(TestBackend::Sqlite).await;
     let into = into_sqlite.connect().await;
-    let started = Instant::now();
-    backups
-        .restore(
-            "local",
-            &report.manifest.id,
-            Identities::from_file(&identity_file).unwrap(),
-            &into,
-            false,
-        )
-        .await
-        .unwrap();
-    println!(
-        "| restore into empty SQLite | {rows} rows | | {:.1} s |",
-        started.elapsed().as_secs_f64()
-    );
+    let restore = |into: Store, label: &'static str| {
+        let (backups, id, identity_file) = (&backups, &report.manifest.id, &identity_file);
+        async move {
+            let started = Instant::now();
+            backups
+                .restore(
+                    "local",
+                    id,
+                    Identities::from_file(identity_file).unwrap(),
+                    &into,
+                    false,
+                )
+                .await
+                .unwrap();
+            println!(
+                "| restore into empty {label} | {rows} rows | | {:.1} s |",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    restore(into.clone(), "SQLite").await;
     into.close().await;
 
     if let Some(pg) = TestDb::postgres_if_configured().await {
         let into: Store = pg.connect().await;
-        let started = Instant::now();
-        backups
-            .restore(
-                "local",
-                &report.manifest.id,
-                Identities::from_file(&identity_file).unwrap(),
-                &into,
-                false,
-            )
-            .await
-            .unwrap();
-        println!(
-            "| restore into empty PostgreSQL | {rows} rows | | {:.1} s |",
-            started.elapsed().as_secs_f64()
-        );
+        restore(into.clone(), "PostgreSQL").await;
         let pg_backups = Backups::new(
             into.clone(),
             Arc::new(SystemClock),

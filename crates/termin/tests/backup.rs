@@ -504,3 +504,38 @@ async fn a_missing_directory_is_a_failing_target_not_a_server_that_cannot_start(
     );
     server.stop().await.unwrap().cleanup().await;
 }
+
+/// A backup whose manifest cannot be read is neither listed as good nor ever deleted as an
+/// unfinished one: the check reports it, retention leaves it for the operator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_manifest_is_reported_and_never_deleted() {
+    let db = TestDb::new(TestBackend::Sqlite).await;
+    let store = db.store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = support::keys(dir.path());
+    let clock = ManualClock::new(test_epoch());
+    let backups = Backups::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        settings(dir.path(), &keys, Retention::checked(1, 0, 0).unwrap()),
+    );
+    let first = backups.run().await.unwrap().manifest.id;
+    let manifest = support::directory(dir.path())
+        .join(first.as_str())
+        .join("manifest.json");
+    std::fs::write(&manifest, b"{ not json").unwrap();
+    let outcomes = backups.verify(None).await;
+    assert_eq!(outcomes[0].result, Err("manifest_unreadable".to_owned()));
+    assert_eq!(outcomes[0].backup.as_ref(), Some(&first));
+    // Days later, with newer verified backups and a rule that keeps one day, it is still there.
+    for _ in 0..3 {
+        clock.advance(SignedDuration::from_hours(48));
+        backups.run().await.unwrap();
+    }
+    let listing = backups.settings.targets[0].list().await.unwrap();
+    assert_eq!(listing.damaged, [first.clone()]);
+    assert_eq!(listing.complete.len(), 1, "retention kept one good backup");
+    assert!(manifest.exists());
+    store.close().await;
+    db.cleanup().await;
+}
