@@ -533,7 +533,7 @@ async fn an_unreadable_manifest_is_reported_and_never_deleted() {
         backups.run().await.unwrap();
     }
     let listing = backups.settings.targets[0].list().await.unwrap();
-    assert_eq!(listing.damaged, [first.clone()]);
+    assert_eq!(listing.damaged, std::slice::from_ref(&first));
     assert_eq!(listing.complete.len(), 1, "retention kept one good backup");
     assert!(manifest.exists());
     store.close().await;
