@@ -235,10 +235,9 @@ async fn concurrent_appends_keep_one_chain_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends_keep_one_chain_on_postgres() {
-    let Some(db) = termin_testkit::TestDb::postgres_if_configured().await else {
+    let Some(server) = TestServer::on_postgres().await else {
         return;
     };
-    let server = TestServer::builder().db(db).start().await;
     server.with_practice().await;
     concurrent_appends_keep_one_chain(server).await;
 }

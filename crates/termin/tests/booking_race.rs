@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use termin_testkit::calendar::{self, MONDAY};
-use termin_testkit::{Browser, FIREFOX, TestBackend, TestDb, TestServer};
+use termin_testkit::{Browser, FIREFOX, TestServer};
 
 const ATTEMPTS: usize = 100;
 
@@ -68,35 +68,17 @@ async fn one_winner_among_100_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_100_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some(server) = TestServer::on_postgres().await else {
         return;
     };
-    one_instance(
-        TestServer::builder()
-            .backend(TestBackend::Postgres)
-            .db(db)
-            .start()
-            .await,
-    )
-    .await;
+    one_instance(server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_winner_among_100_across_two_instances_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some((first, second)) = TestServer::two_instances_on_postgres().await else {
         return;
     };
-    let second_db = db.second_instance_handle();
-    let first = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(db)
-        .start()
-        .await;
-    let second = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(second_db)
-        .start()
-        .await;
     first.with_practice().await;
     let on_first = first.signed_in_owner(FIREFOX).await;
     let on_second = on_first.for_server(&second);

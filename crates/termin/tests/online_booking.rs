@@ -14,7 +14,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use termin_testkit::calendar::{self, Calendar, MONDAY};
-use termin_testkit::{Answer, Browser, CHROME, FIREFOX, TestBackend, TestDb, TestServer};
+use termin_testkit::{Answer, Browser, CHROME, FIREFOX, TestServer};
 
 const SLUG: &str = "praxis-am-see";
 const PHONE: &str = "+4915199887766";
@@ -485,17 +485,10 @@ async fn one_of_200_simultaneous_bookings_wins_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_of_200_simultaneous_bookings_wins_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some(server) = TestServer::on_postgres().await else {
         return;
     };
-    race(
-        TestServer::builder()
-            .backend(TestBackend::Postgres)
-            .db(db)
-            .start()
-            .await,
-    )
-    .await;
+    race(server).await;
 }
 
 #[tokio::test]

@@ -10,8 +10,7 @@
 
 use serde_json::{Value, json};
 use termin_testkit::{
-    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, SoftPasskey, TestBackend, TestDb,
-    TestServer,
+    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, SoftPasskey, TestServer,
 };
 
 async fn signed_in_owner(server: &TestServer) -> Browser {
@@ -87,14 +86,9 @@ async fn a_passkey_signs_in_a_new_device_on_sqlite() {
 
 #[tokio::test]
 async fn a_passkey_signs_in_a_new_device_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some(server) = TestServer::on_postgres().await else {
         return;
     };
-    let server = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(db)
-        .start()
-        .await;
     a_passkey_signs_in_a_new_device(server).await;
 }
 

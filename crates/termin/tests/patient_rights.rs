@@ -125,17 +125,7 @@ async fn practice() -> Practice {
 }
 
 async fn practice_on_postgres() -> Option<Practice> {
-    let db = TestDb::postgres_if_configured().await?;
-    Some(
-        practice_on(
-            TestServer::builder()
-                .backend(TestBackend::Postgres)
-                .db(db)
-                .start()
-                .await,
-        )
-        .await,
-    )
+    Some(practice_on(TestServer::on_postgres().await?).await)
 }
 
 fn export_path(cal: &Calendar) -> String {

@@ -11,7 +11,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use termin_testkit::calendar::{self, Calendar, MONDAY};
-use termin_testkit::{Browser, FIREFOX, TestBackend, TestDb, TestServer};
+use termin_testkit::{Browser, FIREFOX, TestServer};
 
 async fn practice_on(server: TestServer) -> (TestServer, Browser, Calendar) {
     server.with_practice().await;
@@ -176,20 +176,9 @@ async fn a_practice_sets_its_own_reminder_days() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_queue_each_reminder_once_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some((first, second)) = TestServer::two_instances_on_postgres().await else {
         return;
     };
-    let second_db = db.second_instance_handle();
-    let first = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(db)
-        .start()
-        .await;
-    let second = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(second_db)
-        .start()
-        .await;
     let (first, owner, cal) = practice_on(first).await;
     let mut count = 0;
     for day in ["2026-03-30", "2026-03-31", "2026-04-01"] {

@@ -8,9 +8,7 @@
 )]
 
 use serde_json::json;
-use termin_testkit::{
-    Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, TestBackend, TestDb, TestServer,
-};
+use termin_testkit::{Browser, CHROME, FIREFOX, OWNER_EMAIL, OWNER_PASSWORD, TestServer};
 
 fn ids(list: &serde_json::Value) -> Vec<String> {
     list["sessions"]
@@ -141,20 +139,9 @@ async fn end_all_keeps_the_current_session_only_when_asked() {
 
 #[tokio::test]
 async fn a_session_ended_on_one_instance_is_refused_on_another_on_postgres() {
-    let Some(db) = TestDb::postgres_if_configured().await else {
+    let Some((first, second)) = TestServer::two_instances_on_postgres().await else {
         return;
     };
-    let second_db = db.second_instance_handle();
-    let first = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(db)
-        .start()
-        .await;
-    let second = TestServer::builder()
-        .backend(TestBackend::Postgres)
-        .db(second_db)
-        .start()
-        .await;
     first.with_practice().await;
     let on_first = first.signed_in_owner(FIREFOX).await;
     // The same cookie jar, talking to the other instance.

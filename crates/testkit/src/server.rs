@@ -137,6 +137,23 @@ impl TestServer {
         }
     }
 
+    /// A server on a fresh PostgreSQL database, or `None` (test skipped) when none is
+    /// configured (see [`TestDb::postgres_if_configured`]).
+    pub async fn on_postgres() -> Option<Self> {
+        let db = TestDb::postgres_if_configured().await?;
+        Some(Self::builder().db(db).start().await)
+    }
+
+    /// Two Termin instances sharing one fresh PostgreSQL database, or `None` (test skipped).
+    /// The first owns the database (it is dropped with it), so it must outlive the second.
+    pub async fn two_instances_on_postgres() -> Option<(Self, Self)> {
+        let db = TestDb::postgres_if_configured().await?;
+        let second_db = db.second_instance_handle();
+        let first = Self::builder().db(db).start().await;
+        let second = Self::builder().db(second_db).start().await;
+        Some((first, second))
+    }
+
     /// A server on a fresh SQLite database.
     pub async fn start() -> Self {
         Self::builder().start().await
