@@ -30,6 +30,21 @@ pub struct VerifyOutcome {
     pub result: Result<CheckMethod, String>,
 }
 
+impl VerifyOutcome {
+    /// The outcome as a run record (and alert line) of its target.
+    fn as_run(&self) -> TargetOutcome {
+        TargetOutcome {
+            target: self.target.clone(),
+            result: self
+                .result
+                .clone()
+                .map(|_| 0)
+                .map_err(|code| TargetFailure { code }),
+            attempts: 1,
+        }
+    }
+}
+
 impl Backups {
     /// Restores backup `id` of `target` into `into` (see `Store::restore_snapshot`): the
     /// object's hash must match its manifest, it must decrypt with `identities`, its content
@@ -114,39 +129,14 @@ impl Backups {
             let outcome = self.verify_target(target, identities).await;
             outcomes.push(outcome);
         }
-        let as_runs: Vec<(BackupId, TargetOutcome)> = outcomes
-            .iter()
-            .filter_map(|o| {
-                o.backup.clone().map(|id| {
-                    (
-                        id,
-                        TargetOutcome {
-                            target: o.target.clone(),
-                            result: o
-                                .result
-                                .clone()
-                                .map(|_| 0)
-                                .map_err(|c| TargetFailure { code: c }),
-                            attempts: 1,
-                        },
-                    )
-                })
-            })
-            .collect();
-        for (id, outcome) in &as_runs {
-            self.record(id, std::slice::from_ref(outcome), BackupRunKind::Verify)
-                .await;
+        let runs: Vec<TargetOutcome> = outcomes.iter().map(VerifyOutcome::as_run).collect();
+        for (outcome, run) in outcomes.iter().zip(&runs) {
+            if let Some(id) = &outcome.backup {
+                self.record(id, std::slice::from_ref(run), BackupRunKind::Verify)
+                    .await;
+            }
         }
-        let failed: Vec<TargetOutcome> = outcomes
-            .iter()
-            .filter_map(|o| {
-                o.result.as_ref().err().map(|code| TargetOutcome {
-                    target: o.target.clone(),
-                    result: Err(TargetFailure { code: code.clone() }),
-                    attempts: 1,
-                })
-            })
-            .collect();
+        let failed: Vec<TargetOutcome> = runs.into_iter().filter(|r| r.result.is_err()).collect();
         if !failed.is_empty() {
             let id = outcomes.iter().find_map(|o| o.backup.clone());
             self.alert_verify_failures(id.as_ref(), &failed).await;

@@ -180,16 +180,6 @@ impl Target {
         })
     }
 
-    /// Any object store (tests wrap one to make it fail).
-    pub fn from_store(name: TargetName, store: Arc<dyn ObjectStore>) -> Self {
-        Self {
-            description: format!("{store}"),
-            name,
-            place: Place::Store(store),
-            prefix: None,
-        }
-    }
-
     fn key(&self, id: &BackupId, file: &str) -> Path {
         let relative = format!("{}/{file}", id.as_str());
         match &self.prefix {

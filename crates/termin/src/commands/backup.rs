@@ -65,6 +65,16 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     }
 }
 
+/// One line of `termin backup list`, in the contract's field order.
+#[derive(serde::Serialize)]
+struct ListedBackup {
+    target: String,
+    id: String,
+    created_at: String,
+    bytes: u64,
+    verified: bool,
+}
+
 pub async fn list(settings: Settings, json: bool) -> Result<(), Failure> {
     let backups = backups(&settings).await?;
     backups.store.close().await;
@@ -72,22 +82,18 @@ pub async fn list(settings: Settings, json: bool) -> Result<(), Failure> {
     let mut failed = Vec::new();
     for target in &backups.settings.targets {
         match target.list().await {
-            Ok(listing) => {
-                for listed in listing.complete {
-                    rows.push(serde_json::json!({
-                        "target": target.name.as_str(),
-                        "id": listed.manifest.id.as_str(),
-                        "created_at": listed.manifest.created_at.to_string(),
-                        "bytes": listed.manifest.object_bytes,
-                        "verified": listed.verified(),
-                    }));
-                }
-            }
+            Ok(listing) => rows.extend(listing.complete.iter().map(|listed| ListedBackup {
+                target: target.name.to_string(),
+                id: listed.manifest.id.to_string(),
+                created_at: listed.manifest.created_at.to_string(),
+                bytes: listed.manifest.object_bytes,
+                verified: listed.verified(),
+            })),
             Err(failure) => failed.push(format!("{} ({})", target.name, failure.code)),
         }
     }
     if json {
-        println!("{}", serde_json::Value::Array(rows));
+        println!("{}", serde_json::to_string(&rows).map_err(Failure::other)?);
     } else {
         println!(
             "{:<16} {:<26} {:<22} {:>14} verified",
@@ -96,11 +102,11 @@ pub async fn list(settings: Settings, json: bool) -> Result<(), Failure> {
         for row in &rows {
             println!(
                 "{:<16} {:<26} {:<22} {:>14} {}",
-                row["target"].as_str().unwrap_or_default(),
-                row["id"].as_str().unwrap_or_default(),
-                row["created_at"].as_str().unwrap_or_default(),
-                row["bytes"],
-                if row["verified"] == true { "yes" } else { "no" },
+                row.target,
+                row.id,
+                row.created_at,
+                row.bytes,
+                if row.verified { "yes" } else { "no" },
             );
         }
     }
