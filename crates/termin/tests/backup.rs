@@ -449,15 +449,27 @@ async fn readyz_and_the_backups_page_say_whether_the_installation_is_protected()
     server.stop().await.unwrap().cleanup().await;
 }
 
-/// A scratch database in memory is private to its one connection and gone when closed.
+/// Each scratch database is its own, empty, in-memory database: what one restore test loads
+/// no other sees, and its one connection keeps it alive across queries.
 #[tokio::test]
-async fn the_scratch_database_lives_in_memory_only() {
+async fn each_scratch_database_is_private_and_kept_across_queries() {
     let scratch = Store::scratch_in_memory().await.unwrap();
     assert!(!scratch.holds_data().await.unwrap());
     scratch.migrate().await.unwrap();
     assert_eq!(
         scratch.schema_version().await.unwrap(),
         scratch.latest_schema_version()
+    );
+    let other = Store::scratch_in_memory().await.unwrap();
+    assert!(
+        other.schema_version().await.is_err(),
+        "another scratch database has no tables at all"
+    );
+    other.close().await;
+    assert_eq!(
+        scratch.schema_version().await.unwrap(),
+        scratch.latest_schema_version(),
+        "still there on the next query"
     );
     scratch.close().await;
 }
